@@ -1,0 +1,64 @@
+// Mapping between PostgreSQL types and the dataset's logical column types.
+import pg from 'pg';
+
+const OID_TYPES: Record<number, string> = {
+  16: 'boolean',
+  20: 'bigint',
+  21: 'int',
+  23: 'int',
+  26: 'bigint',
+  700: 'float',
+  701: 'float',
+  1700: 'numeric',
+  25: 'text',
+  1042: 'text',
+  1043: 'text',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamp',
+  114: 'json',
+  3802: 'json',
+  2950: 'text',
+};
+
+export function logicalType(oid: number): string {
+  return OID_TYPES[oid] ?? 'text';
+}
+
+const PG_TYPES: Record<string, string> = {
+  boolean: 'boolean',
+  bigint: 'bigint',
+  int: 'integer',
+  float: 'double precision',
+  numeric: 'numeric',
+  text: 'text',
+  date: 'date',
+  timestamp: 'timestamptz',
+  json: 'jsonb',
+};
+
+export function pgType(logical: string): string {
+  return PG_TYPES[logical] ?? 'text';
+}
+
+/** Quotes a possibly schema-qualified identifier (`dw.orders` -> "dw"."orders"). */
+export function quoteTable(name: string): string {
+  return name
+    .split('.')
+    .map((p) => pg.escapeIdentifier(p))
+    .join('.');
+}
+
+export function splitTable(name: string): { schema: string; table: string } {
+  const parts = name.split('.');
+  return parts.length === 2 ? { schema: parts[0]!, table: parts[1]! } : { schema: 'public', table: parts[0]! };
+}
+
+/** date, time, timestamp, timestamptz, timetz: kept as PostgreSQL's text (microseconds intact). */
+const TEXT_TIME_OIDS = new Set([1082, 1083, 1114, 1184, 1266]);
+
+/** Type parsers for source reads: JavaScript Dates would cut timestamps to milliseconds. */
+export const readTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    TEXT_TIME_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};

@@ -1,0 +1,31 @@
+// The whole test suite: starts one Temporal dev server (the real one, headless) for all test
+// files, then runs them with node's test runner. PostgreSQL is the one already running locally
+// (SLUICE_TEST_PG_URL, default postgres://127.0.0.1:5432/postgres).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDevServer } from '../temporal/dev-server.js';
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? testFiles(path.join(dir, e.name)) : e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : []))
+    .sort();
+}
+
+const only = process.argv.slice(2);
+const files = only.length > 0 ? only : testFiles('test');
+fs.mkdirSync('.sluice', { recursive: true });
+const server = await startDevServer({ logFile: path.join('.sluice', 'test-temporal.log') });
+console.log(`temporal dev server at ${server.address}; ${files.length} test files`);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
+    { stdio: 'inherit', env: { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' } },
+  );
+  child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+});
+await server.stop();
+process.exit(code);

@@ -1,0 +1,34 @@
+// What a node executor gets to work with, and what it returns.
+import type { Logger } from '../log.js';
+import type { NodeStats } from '../workflows/messages.js';
+import type { DatasetRef, StagingStore } from './staging.js';
+
+export interface NodeContext<C> {
+  runId: string;
+  pipeline: string;
+  nodeId: string;
+  site: string | null;
+  attempt: number;
+  /** Config parsed by the node type's schema, secrets resolved. */
+  config: C;
+  /** Outputs of the direct upstream nodes. */
+  inputs: Record<string, Record<string, unknown>>;
+  /** Where an earlier execution or attempt of this node stopped, if it did. */
+  checkpoint: unknown;
+  staging: StagingStore;
+  log: Logger;
+  /** Counters of this execution; the executor mutates them and they go out with each heartbeat. */
+  stats: NodeStats;
+  /** Records the latest committed position; sent with the next heartbeat (at least every second). */
+  commit(checkpoint: unknown): void;
+  /** True once the workflow asked this execution to stop (pause or cancel): stop at a batch boundary. */
+  stopRequested(): boolean;
+  /** Aborted together with stopRequested, for waits that should end early. */
+  signal: AbortSignal;
+  /** The record dataset this node reads (config.input, or its one upstream with a dataset). */
+  inputDataset(input?: string): DatasetRef;
+}
+
+export type NodeOutcome = { outputs: Record<string, unknown> } | { paused: true; checkpoint: unknown };
+
+export type NodeRunner<C> = (ctx: NodeContext<C>) => Promise<NodeOutcome>;

@@ -1,0 +1,41 @@
+// Errors raised by node executors, typed where they happen and turned into Temporal failures in
+// one place (executor.ts), with secret values scrubbed from every message.
+import { ApplicationFailure } from '@temporalio/common';
+import { CONFIG_ERROR, type NodeFailureDetails } from '../workflows/node-task.js';
+
+/** A problem retrying cannot fix: bad config, a missing secret, a missing table or column. */
+export class ConfigError extends Error {
+  override name = CONFIG_ERROR;
+}
+
+/** Bad data that retrying cannot fix (e.g. a value that cannot be cast). */
+export class DataError extends Error {
+  override name = 'DataError';
+}
+
+/** Replaces every occurrence of a secret value (and a URL secret's password) with ***. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    const parts = [secret];
+    try {
+      const url = new URL(secret);
+      if (url.password) parts.push(decodeURIComponent(url.password), url.password);
+    } catch {
+      // not a URL: only the whole value is sensitive
+    }
+    for (const part of parts) if (part.length >= 3) out = out.split(part).join('***');
+  }
+  return out;
+}
+
+/** Converts anything thrown by a node into an ApplicationFailure safe to put in workflow history. */
+export function toFailure(err: unknown, secrets: readonly string[], details: NodeFailureDetails): ApplicationFailure {
+  const message = scrub(err instanceof Error ? err.message : String(err), secrets);
+  const nonRetryable = err instanceof ConfigError || err instanceof DataError;
+  const type = err instanceof Error ? err.name : 'Error';
+  // Stack traces may quote config values; they stay in the worker's own logs.
+  const failure = ApplicationFailure.create({ message, type, nonRetryable, details: [details] });
+  failure.stack = `${type}: ${message}`;
+  return failure;
+}

@@ -1,0 +1,108 @@
+// Turns a node runner into a Temporal activity: resolves secrets, parses config, heartbeats
+// progress every second, hands back a checkpoint when asked to stop, and maps errors to failures.
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import type { NodeTypeDef } from '../dag/catalog.js';
+import type { Logger } from '../log.js';
+import type { NodeStats } from '../workflows/messages.js';
+import type { NodeHeartbeat, NodeTaskInput, NodeTaskResult } from '../workflows/node-task.js';
+import type { NodeContext, NodeRunner } from './context.js';
+import { ConfigError, toFailure } from './errors.js';
+import { resolveSecrets } from './secrets.js';
+import { isDatasetRef, type DatasetRef, type StagingStore } from './staging.js';
+
+export interface ExecutorDeps {
+  staging: StagingStore;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Heartbeat period in ms (the worker throttles sends to the same period). */
+  heartbeatMs?: number;
+}
+
+export type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
+
+function previousCheckpoint(details: unknown): unknown {
+  if (details && typeof details === 'object' && 'checkpoint' in details) return (details as NodeHeartbeat).checkpoint;
+  return undefined;
+}
+
+function pickInput(nodeId: string, inputs: Record<string, Record<string, unknown>>, input?: string): DatasetRef {
+  if (input !== undefined) {
+    const ref = inputs[input]?.dataset;
+    if (!isDatasetRef(ref)) throw new ConfigError(`config.input: upstream node "${input}" has no dataset output`);
+    return ref;
+  }
+  const found = Object.entries(inputs).filter(([, out]) => isDatasetRef(out.dataset));
+  if (found.length !== 1) {
+    throw new ConfigError(
+      found.length === 0
+        ? `node "${nodeId}" reads records but none of its upstream nodes produced a dataset`
+        : `node "${nodeId}" has several upstream datasets (${found.map(([id]) => id).join(', ')}): set config.input`,
+    );
+  }
+  return found[0]![1].dataset as DatasetRef;
+}
+
+/** Wraps a connector's runner as the activity for node type `def.type`. */
+export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S }, run: NodeRunner<z.output<S>>, deps: ExecutorDeps): NodeActivity {
+  return async (task) => {
+    const actx = Context.current();
+    const attempt = actx.info.attempt;
+    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site: task.site ?? 'central', type: task.type });
+    const stats: NodeStats = { rowsIn: 0, rowsOut: 0 };
+    let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
+    let secrets: string[] = [];
+
+    const beat = () => {
+      const details: NodeHeartbeat = { rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, checkpoint, stats: { ...stats } };
+      actx.heartbeat(details);
+    };
+    beat();
+    const timer = setInterval(beat, deps.heartbeatMs ?? 1000);
+    try {
+      const resolved = resolveSecrets(task.config, deps.env, task.site ? `site ${task.site}` : 'central worker');
+      secrets = resolved.secrets;
+      const parsed = def.config.safeParse(resolved.value);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `config${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
+        throw new ConfigError(problems.join('; '));
+      }
+      const ctx: NodeContext<z.output<S>> = {
+        runId: task.runId,
+        pipeline: task.pipeline,
+        nodeId: task.nodeId,
+        site: task.site,
+        attempt,
+        config: parsed.data,
+        inputs: task.inputs,
+        checkpoint,
+        staging: deps.staging,
+        log,
+        stats,
+        commit: (cp) => {
+          checkpoint = cp;
+        },
+        stopRequested: () => actx.cancellationSignal.aborted,
+        signal: actx.cancellationSignal,
+        inputDataset: (input) => pickInput(task.nodeId, task.inputs, input),
+      };
+      log.info({ resumedFrom: checkpoint ?? null }, 'node started');
+      const outcome = await run(ctx);
+      if ('paused' in outcome) {
+        checkpoint = outcome.checkpoint;
+        log.info({ stats, checkpoint }, 'node stopped at a checkpoint');
+        return { status: 'paused', checkpoint: outcome.checkpoint, stats: { ...stats }, attempt };
+      }
+      log.info({ stats }, 'node succeeded');
+      return { status: 'done', outputs: outcome.outputs, stats: { ...stats }, attempt };
+    } catch (err) {
+      if (err instanceof CancelledFailure) throw err;
+      const failure = toFailure(err, secrets, { attempt, stats: { ...stats } });
+      log.warn({ error: failure.message, nonRetryable: failure.nonRetryable }, 'node attempt failed');
+      throw failure;
+    } finally {
+      clearInterval(timer);
+    }
+  };
+}

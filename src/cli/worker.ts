@@ -1,0 +1,33 @@
+// `sluice worker [--site NAME]`: a long-running worker, configured by the environment.
+import { Connection } from '@temporalio/client';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { createWorker } from '../worker/create.js';
+import { installRuntime } from '../worker/runtime.js';
+import { connectClient, connectWorker } from '../../temporal/connection.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+
+export async function runWorker(site: string | undefined): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL).child({ role: site ? `site:${site}` : 'central' });
+  installRuntime(logger);
+  const admin: Connection = await connectClient(config);
+  const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);
+  if (added.length) logger.info({ added }, 'registered search attributes');
+  await admin.close();
+  const connection = await connectWorker(config);
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.SLUICE_TASK_QUEUE,
+    ...(site ? { site } : {}),
+    stagingDir: config.SLUICE_STAGING_DIR,
+    logger,
+  });
+  logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
+  // The SDK's runtime shuts workers down on SIGINT/SIGTERM: running nodes are asked to stop at a
+  // batch boundary and hand back their checkpoint within the grace time.
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}

@@ -1,0 +1,48 @@
+// Process configuration, read from the environment once and validated at start-up.
+// Temporal's own variable names are used where they exist.
+import { z } from 'zod';
+import path from 'node:path';
+
+const portSchema = z.coerce.number().int().min(0).max(65535);
+
+export const configSchema = z.object({
+  /** host:port of the Temporal frontend. */
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** API key for Temporal Cloud or a server that requires one; implies TLS. */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /** mTLS client certificate and key paths, and an optional CA bundle path. */
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  /** Base task queue: workflows and central nodes poll it, site nodes poll `<base>-site-<site>`. */
+  SLUICE_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]+$/).default('sluice'),
+  /** Metadata database (pipelines and their versions). */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** HTTP port of the API. */
+  PORT: portSchema.default(3000),
+  /** Local staging directory where node datasets are written (per site). */
+  SLUICE_STAGING_DIR: z.string().min(1).default(path.join('.sluice', 'staging')),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** Reads and validates the configuration; throws a ConfigurationError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** The task queue a node runs on: the base queue, or its site's queue. */
+export function nodeTaskQueue(base: string, site: string | undefined): string {
+  return site ? `${base}-site-${site}` : base;
+}

@@ -1,0 +1,14 @@
+// Structured logging. Every line of a node carries run, node, attempt and site (see activities).
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Creates the process logger; JSON lines on stdout. */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'sluice'): Logger {
+  return pino({
+    name,
+    level,
+    // Config objects may carry connection strings; never log them even if someone tries.
+    redact: { paths: ['config.connection', '*.config.connection', 'password', '*.password'], censor: '[redacted]' },
+  });
+}

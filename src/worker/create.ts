@@ -1,0 +1,54 @@
+// Builds a worker: central (the runPipeline workflow and central nodes, on the base task queue)
+// or site (`site` set: that site's node activities only, on `<base>-site-<site>`).
+import { createRequire } from 'node:module';
+import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { catalog } from '../../connectors/catalog.js';
+import { runners } from '../../connectors/runners.js';
+import { createActivities } from '../activities/index.js';
+import { StagingStore } from '../activities/staging.js';
+import { nodeTaskQueue } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import { installRuntime } from './runtime.js';
+
+const require = createRequire(import.meta.url);
+
+export interface WorkerSetup {
+  connection: NativeConnection;
+  namespace: string;
+  /** Base task queue (`sluice` by default). */
+  taskQueue: string;
+  site?: string;
+  stagingDir: string;
+  logger?: Logger;
+  /** Extra node activities by type (tests register failure-injecting types this way). */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+/** Path of the workflow bundle's entry, for the worker and for replay. */
+export const workflowsPath = require.resolve('../workflows/index.ts');
+
+export async function createWorker(setup: WorkerSetup): Promise<Worker> {
+  const logger = setup.logger ?? createLogger();
+  installRuntime(logger);
+  const activities = {
+    ...createActivities(catalog, runners, { staging: new StagingStore(setup.stagingDir), logger, env: setup.env ?? process.env }),
+    ...setup.extraActivities,
+  };
+  const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
+  return Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue,
+    activities,
+    ...(setup.site ? {} : setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
+    // Nodes heartbeat every second; sending as often lets a pause reach them within a second.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    // On SIGTERM, running nodes are asked to stop at a batch boundary and hand back a checkpoint.
+    shutdownGraceTime: '30s',
+    identity: `sluice-${setup.site ? `site-${setup.site}` : 'central'}@${process.pid}`,
+  });
+}

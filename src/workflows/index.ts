@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle (the worker's workflowsPath).
+export { runPipeline } from './workflow.js';

@@ -1,0 +1,62 @@
+// Messages of the runPipeline workflow, declared once and imported by the workflow and by clients,
+// so the two sides cannot drift. Only @temporalio/workflow and src/dag may be imported here.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import type { NodeState } from '../dag/plan.js';
+import type { PipelineSpec } from '../dag/spec.js';
+
+export type { NodeState };
+
+export const WORKFLOW_TYPE = 'runPipeline';
+export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+
+/** Counters a node reports while it runs (heartbeats) and when it ends. */
+export interface NodeStats {
+  rowsIn: number;
+  rowsOut: number;
+  [key: string]: number;
+}
+
+export interface NodeProgress {
+  state: NodeState;
+  /** Attempt of the node's current or last activity execution (1-based), 0 before it starts. */
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  stats: NodeStats;
+  error: string | null;
+  /** Where the node runs: 'central' or a site name. */
+  site: string;
+  /** Small JSON the node produced (dataset reference, counts); null until it succeeds. */
+  outputs: Record<string, unknown> | null;
+}
+
+export interface RunProgress {
+  runId: string;
+  pipeline: string;
+  version: number;
+  status: RunStatus;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  nodes: Record<string, NodeProgress>;
+}
+
+/** Input of one run: a validated spec (secrets still as { $secret } references) and resolved params. */
+export interface RunInput {
+  pipeline: string;
+  version: number;
+  spec: PipelineSpec;
+  params: Record<string, unknown>;
+}
+
+export type RunResult = RunProgress;
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const progressQuery = defineQuery<RunProgress>('progress');
+
+export const SLUICE_PIPELINE = defineSearchAttributeKey('SluicePipeline', 'KEYWORD');
+export const SLUICE_STATUS = defineSearchAttributeKey('SluiceStatus', 'KEYWORD');
+/** Every custom search attribute the workflow uses, registered on the namespace at start-up. */
+export const SEARCH_ATTRIBUTES = [SLUICE_PIPELINE, SLUICE_STATUS] as const;

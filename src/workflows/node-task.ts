@@ -1,0 +1,39 @@
+// The contract between the runPipeline workflow and a node activity: what one activity
+// execution receives and returns. Small JSON only: rows travel through datasets, never here.
+import type { NodeStats } from './messages.js';
+
+export interface NodeTaskInput {
+  runId: string;
+  pipeline: string;
+  nodeId: string;
+  type: string;
+  /** Site the node runs on, or null for the central workers. */
+  site: string | null;
+  /** Node config with templates resolved; `{ $secret }` references are still unresolved. */
+  config: Record<string, unknown>;
+  /** Outputs of the node's direct upstream nodes, by node id. */
+  inputs: Record<string, Record<string, unknown>>;
+  /** Where a paused execution stopped; absent on a first start. */
+  checkpoint?: unknown;
+}
+
+export type NodeTaskResult =
+  | { status: 'done'; outputs: Record<string, unknown>; stats: NodeStats; attempt: number }
+  | { status: 'paused'; checkpoint: unknown; stats: NodeStats; attempt: number };
+
+/** Details attached to a node's failure, so the workflow can report the attempt and counts. */
+export interface NodeFailureDetails {
+  attempt: number;
+  stats: NodeStats;
+}
+
+/** Heartbeat payload of a running node: the API reads it to show moving row counts. */
+export interface NodeHeartbeat {
+  rowsIn: number;
+  rowsOut: number;
+  checkpoint: unknown;
+  stats: NodeStats;
+}
+
+/** Error type of failures that retrying cannot fix (bad config, missing secret or table). */
+export const CONFIG_ERROR = 'ConfigError';

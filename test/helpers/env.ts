@@ -1,0 +1,93 @@
+// Real services for integration tests: the Temporal dev server started by `npm test` (or one of
+// our own when a file is run alone) and a fresh PostgreSQL database per test file.
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+
+/** Admin URL of the PostgreSQL server the tests create their databases on. */
+export const PG_ADMIN_URL = process.env.SLUICE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+export interface TemporalTestEnv {
+  address: string;
+  namespace: string;
+  connection: Connection;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** Connects to the suite's Temporal server (TEMPORAL_ADDRESS), or starts one for this file. */
+export async function temporalEnv(): Promise<TemporalTestEnv> {
+  let server: DevServer | null = null;
+  let address = process.env.TEMPORAL_ADDRESS;
+  if (!address) {
+    server = await startDevServer();
+    address = server.address;
+  }
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const connection = await Connection.connect({ address });
+  await ensureSearchAttributes(connection, namespace);
+  const client = new Client({ connection, namespace });
+  return {
+    address,
+    namespace,
+    connection,
+    client,
+    async close() {
+      await connection.close();
+      if (server) await server.stop();
+    },
+  };
+}
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database for one test file; drop() removes it. */
+export async function createTestDatabase(prefix = 'sluice_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  return {
+    url: url.toString(),
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the timeout passes. */
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

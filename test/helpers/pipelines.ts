@@ -1,0 +1,69 @@
+// Building and starting runs directly through the Temporal client (the REST layer has its own tests).
+import { z } from 'zod';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { catalog } from '../../connectors/catalog.js';
+import { makeCatalog } from '../../src/dag/catalog.js';
+import { validatePipeline } from '../../src/dag/validate.js';
+import type { PipelineSpec } from '../../src/dag/spec.js';
+import { SLUICE_PIPELINE, SLUICE_STATUS, type RunInput, type RunProgress } from '../../src/workflows/messages.js';
+import type { NodeTaskInput, NodeTaskResult } from '../../src/workflows/node-task.js';
+import { uniqueName } from './env.js';
+
+/** The real catalog plus failure-injecting node types that only tests register. */
+export const testCatalog = makeCatalog([
+  ...catalog.values(),
+  {
+    type: 'test.flaky',
+    description: 'fails the first `failures` attempts, then succeeds',
+    config: z.object({ failures: z.number().int() }),
+    consumesDataset: false,
+    producesDataset: false,
+  },
+  {
+    type: 'test.fail',
+    description: 'always fails with `message`',
+    config: z.object({ message: z.string() }),
+    consumesDataset: false,
+    producesDataset: false,
+  },
+]);
+
+/** Activities for the test-only node types. */
+export const testActivities = {
+  'test.flaky': async (task: NodeTaskInput): Promise<NodeTaskResult> => {
+    const attempt = Context.current().info.attempt;
+    const failures = (task.config as { failures: number }).failures;
+    if (attempt <= failures) throw ApplicationFailure.retryable(`flaky failure on attempt ${attempt}`, 'Flaky', { attempt, stats: { rowsIn: 0, rowsOut: 0 } });
+    return { status: 'done', outputs: { succeededOnAttempt: attempt }, stats: { rowsIn: 0, rowsOut: 0 }, attempt };
+  },
+  'test.fail': async (task: NodeTaskInput): Promise<NodeTaskResult> => {
+    throw ApplicationFailure.nonRetryable((task.config as { message: string }).message, 'TestFailure', { attempt: Context.current().info.attempt, stats: { rowsIn: 0, rowsOut: 0 } });
+  },
+};
+
+/** Validates a spec the way the API does; throws with every error if it is invalid. */
+export function spec(input: unknown): PipelineSpec {
+  const result = validatePipeline(input, testCatalog);
+  if (!result.ok) throw new Error(`invalid test spec: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return result.spec;
+}
+
+/** Starts a run of `s` on `taskQueue` with the search attributes the API sets. */
+export async function startRun(client: Client, taskQueue: string, s: PipelineSpec, params: Record<string, unknown> = {}): Promise<WorkflowHandle> {
+  const input: RunInput = { pipeline: s.name, version: 1, spec: s, params };
+  return client.workflow.start('runPipeline', {
+    taskQueue,
+    workflowId: uniqueName(s.name),
+    args: [input],
+    typedSearchAttributes: [
+      { key: SLUICE_PIPELINE, value: s.name },
+      { key: SLUICE_STATUS, value: 'running' },
+    ],
+  });
+}
+
+export async function progressOf(handle: WorkflowHandle): Promise<RunProgress> {
+  return handle.query<RunProgress>('progress');
+}
