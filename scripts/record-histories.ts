@@ -1,0 +1,80 @@
+// Records the event histories of a few representative runs into test/histories/, for the replay
+// test. Run it after an intentional, patched() change to the workflow: `npm run record-histories`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { WorkflowHandle } from '@temporalio/client';
+import { startDevServer, temporalCliPath } from '../temporal/dev-server.js';
+import { createTestDatabase, temporalEnv, uniqueName, waitFor } from '../test/helpers/env.js';
+import { progressOf, spec, startRun, testActivities } from '../test/helpers/pipelines.js';
+import { startWorker } from '../test/helpers/worker.js';
+
+const out = path.join('test', 'histories');
+const server = await startDevServer();
+process.env.TEMPORAL_ADDRESS = server.address;
+const env = await temporalEnv();
+const db = await createTestDatabase();
+const taskQueue = uniqueName('record');
+const worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, extraActivities: testActivities, env: { ...process.env, RECORD_DB: db.url } });
+
+async function save(name: string, handle: WorkflowHandle): Promise<void> {
+  await handle.result().catch(() => undefined);
+  // The CLI's JSON export is the format historyFromJSON reads back.
+  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', server.address, '--namespace', env.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
+  fs.writeFileSync(path.join(out, `${name}.json`), json);
+  console.log(`recorded ${name} (${(JSON.parse(json.toString()) as { events: unknown[] }).events.length} events)`);
+}
+
+try {
+  fs.mkdirSync(out, { recursive: true });
+  await save('diamond', await startRun(env.client, taskQueue, spec({
+    name: 'diamond', maxParallel: 2,
+    nodes: [
+      { id: 'a', type: 'control.sleep', config: { ms: 50 } },
+      { id: 'b', type: 'control.sleep', needs: ['a'], config: { ms: 300 } },
+      { id: 'c', type: 'control.sleep', needs: ['a'], when: '{{ params.full }}', config: { ms: 300 } },
+      { id: 'd', type: 'control.sleep', needs: ['b', 'c'], config: { ms: '{{ params.wait }}' } },
+    ],
+    params: { full: { type: 'boolean', default: true }, wait: { type: 'number', default: 10 } },
+  }), { full: true, wait: 10 }));
+
+  await save('retry-then-succeed', await startRun(env.client, taskQueue, spec({
+    name: 'flaky', defaults: { retry: { initialInterval: '100ms', backoffCoefficient: 1 } },
+    nodes: [{ id: 'flaky', type: 'test.flaky', config: { failures: 2 } }],
+  })));
+
+  await save('node-fails', await startRun(env.client, taskQueue, spec({
+    name: 'failing',
+    nodes: [
+      { id: 'slow', type: 'control.sleep', config: { ms: 30_000 } },
+      { id: 'boom', type: 'test.fail', config: { message: 'broken on purpose' } },
+      { id: 'after', type: 'control.sleep', needs: ['boom'], config: { ms: 1 } },
+    ],
+  })));
+
+  await db.pool.query(`CREATE TABLE src AS SELECT g AS id, 'row ' || g AS label FROM generate_series(1, 3000) g`);
+  const etl = await startRun(env.client, taskQueue, spec({
+    name: 'etl-paused',
+    nodes: [
+      { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'RECORD_DB' }, query: 'select * from src order by id', batchSize: 500 } },
+      { id: 'wait', type: 'control.sleep', needs: ['extract'], config: { ms: 3000 } },
+      { id: 'clean', type: 'transform.map', needs: ['extract', 'wait'], config: { rename: { label: 'name' } } },
+      { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'RECORD_DB' }, table: 'dst', mode: 'upsert', key: ['id'] } },
+    ],
+  }));
+  await waitFor(async () => (await progressOf(etl)).nodes.wait!.state === 'running', 'sleep to start');
+  await etl.signal('pause');
+  await waitFor(async () => (await progressOf(etl)).nodes.wait!.state === 'paused', 'sleep to pause');
+  await etl.signal('resume');
+  await save('etl-pause-resume', etl);
+
+  const cancelled = await startRun(env.client, taskQueue, spec({ name: 'cancelled', nodes: [{ id: 'wait', type: 'control.sleep', config: { ms: 30_000 } }] }));
+  await waitFor(async () => (await progressOf(cancelled)).nodes.wait!.state === 'running', 'sleep to start');
+  await cancelled.cancel();
+  await save('cancelled', cancelled);
+} finally {
+  await worker.stop();
+  await env.close();
+  await db.drop();
+  await server.stop();
+}
