@@ -1,0 +1,103 @@
+// `sluice dev`: everything on a laptop in one process tree: the Temporal dev server (SQLite file,
+// Web UI), the metadata database, the API and a central worker. Ctrl-C stops all of it.
+import path from 'node:path';
+import pg from 'pg';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, type Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { startApiFromConfig, type RunningApi } from '../api/server.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded.js';
+import { createWorker } from '../worker/create.js';
+import { installRuntime } from '../worker/runtime.js';
+import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+
+export interface DevOptions {
+  dataDir: string;
+  apiPort: number;
+  temporalPort: number;
+  uiPort: number;
+}
+
+export interface DevEnvironment {
+  apiUrl: string;
+  uiUrl: string;
+  temporalAddress: string;
+  databaseUrl: string;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** The local server's URL for `database` when one answers at 127.0.0.1:5432, else null. */
+async function localPostgres(database: string): Promise<string | null> {
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 1500 });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+  } finally {
+    await admin.end();
+  }
+  return `postgres://postgres@127.0.0.1:5432/${database}`;
+}
+
+export async function startDev(options: DevOptions, logger: Logger): Promise<DevEnvironment> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
+  };
+  try {
+    installRuntime(logger);
+    const temporal: DevServer = await startDevServer({
+      dbFile: path.join(options.dataDir, 'temporal.db'),
+      port: options.temporalPort,
+      uiPort: options.uiPort,
+      logFile: path.join(options.dataDir, 'temporal.log'),
+    });
+    stops.push(() => temporal.stop());
+    logger.info({ address: temporal.address, ui: temporal.uiUrl }, 'Temporal dev server started');
+
+    let databaseUrl = process.env.DATABASE_URL ?? (await localPostgres('sluice'));
+    let maxConnections: number | undefined;
+    if (!databaseUrl) {
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres(path.join(options.dataDir, 'pglite'));
+      stops.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      maxConnections = embedded.maxConnections;
+      logger.info('no PostgreSQL at 127.0.0.1:5432 and no DATABASE_URL: using an embedded PGlite database');
+    }
+
+    const config = loadConfig({
+      ...process.env,
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABASE_URL: databaseUrl,
+      PORT: String(options.apiPort),
+      SLUICE_STAGING_DIR: process.env.SLUICE_STAGING_DIR ?? path.join(options.dataDir, 'staging'),
+    });
+    const api: RunningApi = await startApiFromConfig(config, logger.child({ role: 'api' }), { databaseUrl, ...(maxConnections ? { maxConnections } : {}) });
+    stops.push(() => api.close());
+
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    const worker = await createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.SLUICE_TASK_QUEUE,
+      stagingDir: config.SLUICE_STAGING_DIR,
+      logger: logger.child({ role: 'central' }),
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    });
+
+    return { apiUrl: api.url, uiUrl: temporal.uiUrl!, temporalAddress: temporal.address, databaseUrl, config, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

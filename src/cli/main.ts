@@ -1,0 +1,88 @@
+// The `sluice` command line.
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { startApiFromConfig } from '../api/server.js';
+import { startDev } from './dev.js';
+import { printSchema, validateFiles } from './validate.js';
+import { runWorker } from './worker.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
+
+function onShutdown(fn: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      fn().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+const program = new Command('sluice').description('ETL pipelines as durable Temporal workflows').showHelpAfterError();
+
+program
+  .command('dev')
+  .description('run Temporal (with its Web UI), the API and a central worker on this machine')
+  .option('--data-dir <dir>', 'where the dev server keeps its SQLite file, staging and logs', '.sluice')
+  .option('--port <port>', 'API port', port, 3000)
+  .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
+  .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
+  .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number }) => {
+    const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+    const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort }, logger);
+    onShutdown(dev.stop);
+    console.log(`\nSluice is running.
+  API:          ${dev.apiUrl}/api/v1/pipelines
+  Temporal UI:  ${dev.uiUrl}
+  Temporal:     ${dev.temporalAddress} (namespace ${dev.config.TEMPORAL_NAMESPACE})
+Press Ctrl-C to stop.\n`);
+  });
+
+program
+  .command('api')
+  .description('serve the REST API (configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, PORT)')
+  .action(async () => {
+    const config = loadConfig();
+    const logger = createLogger(config.LOG_LEVEL).child({ role: 'api' });
+    const api = await startApiFromConfig(config, logger);
+    onShutdown(api.close);
+  });
+
+program
+  .command('worker')
+  .description('run a worker: central (workflows and central nodes) or, with --site, one site\'s nodes')
+  .option('--site <name>', 'run only the nodes of this site (task queue <base>-site-<name>)')
+  .action(async (opts: { site?: string }) => {
+    if (opts.site !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(opts.site)) throw new InvalidArgumentError('--site: expected lowercase letters, digits and dashes');
+    await runWorker(opts.site);
+  });
+
+program
+  .command('validate')
+  .description('validate pipeline files (JSON or YAML) and print every error with its path')
+  .argument('<files...>')
+  .action((files: string[]) => {
+    process.exitCode = validateFiles(files) > 0 ? 1 : 0;
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of pipeline files (for editor autocompletion)')
+  .action(printSchema);
+
+await program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
