@@ -129,10 +129,10 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     const p = progress.nodes[node.id]!;
     let config: Record<string, unknown>;
     try {
-      config = resolveTemplates(node.config, templateContext()) as Record<string, unknown>;
+      config = resolveTemplates(node.config, templateContext(), 'config') as Record<string, unknown>;
     } catch (err) {
       failedNode ??= node.id;
-      finishNode(node.id, 'failed', `config: ${errorMessage(err)}`);
+      finishNode(node.id, 'failed', errorMessage(err));
       return;
     }
     const inputs: Record<string, Record<string, unknown>> = {};
@@ -244,7 +244,16 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
         for (const id of start) {
           if (inflight.size >= spec.maxParallel) break;
           const node = byId.get(id)!;
-          if (node.when !== undefined && !evaluateWhen(node.when, templateContext())) {
+          let run = true;
+          try {
+            run = node.when === undefined || evaluateWhen(node.when, templateContext());
+          } catch (err) {
+            // A when that cannot be resolved is the node's failure, not a stuck workflow task.
+            failedNode ??= id;
+            finishNode(id, 'failed', `when: ${errorMessage(err)}`);
+            break;
+          }
+          if (!run) {
             finishNode(id, 'skipped');
             skippedByWhen = true;
             continue;

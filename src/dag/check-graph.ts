@@ -1,0 +1,63 @@
+import type { Draft, DraftNode } from './draft.js';
+import type { ValidationIssue } from './issue.js';
+import { formatPath } from './path.js';
+import { findCycle, type PlanNode } from './plan.js';
+import { didYouMean } from './suggest.js';
+
+/** The DAG as far as it can be read: the first node of each id, with needs that name other known nodes. */
+export interface DraftGraph {
+  /** Node id -> index of its first occurrence. */
+  ids: ReadonlyMap<string, number>;
+  nodes: PlanNode[];
+  byIndex: ReadonlyMap<number, DraftNode>;
+}
+
+export function draftGraph(draft: Draft): DraftGraph {
+  const ids = new Map<string, number>();
+  for (const node of draft.nodes) if (node.id !== undefined && !ids.has(node.id)) ids.set(node.id, node.index);
+  const nodes: PlanNode[] = [];
+  for (const node of draft.nodes) {
+    if (node.id === undefined || ids.get(node.id) !== node.index) continue;
+    const needs = new Set(node.needs.map((n) => n.id).filter((id) => id !== node.id && ids.has(id)));
+    nodes.push({ id: node.id, needs: [...needs] });
+  }
+  return { ids, nodes, byIndex: new Map(draft.nodes.map((n) => [n.index, n])) };
+}
+
+/** Duplicate ids, needs naming unknown nodes or the node itself, and every independent cycle. */
+export function checkGraph(draft: Draft, graph: DraftGraph): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const node of draft.nodes) {
+    const first = node.id === undefined ? undefined : graph.ids.get(node.id);
+    if (first !== undefined && first !== node.index) {
+      issues.push({
+        path: formatPath(['nodes', node.index, 'id']),
+        message: `duplicate id "${node.id}" (also ${formatPath(['nodes', first])})`,
+      });
+    }
+    const seen = new Set<string>();
+    for (const need of node.needs) {
+      if (need.id === node.id) issues.push({ path: need.path, message: `a node cannot need itself ("${need.id}")` });
+      else if (!graph.ids.has(need.id)) {
+        issues.push({ path: need.path, message: `unknown node "${need.id}"${didYouMean(need.id, graph.ids.keys())}` });
+      } else if (seen.has(need.id)) issues.push({ path: need.path, message: `"${need.id}" is listed twice` });
+      seen.add(need.id);
+    }
+  }
+  return [...issues, ...checkCycles(graph)];
+}
+
+// One issue per cycle: after reporting one, its nodes are set aside and the rest is searched again.
+function checkCycles(graph: DraftGraph): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  let remaining = graph.nodes;
+  for (let cycle = findCycle(remaining); cycle !== null; cycle = findCycle(remaining)) {
+    const first = graph.ids.get(cycle[0] as string) ?? 0;
+    issues.push({ path: formatPath(['nodes', first, 'needs']), message: `cycle ${cycle.join(' -> ')}` });
+    const onCycle = new Set(cycle);
+    remaining = remaining
+      .filter((n) => !onCycle.has(n.id))
+      .map((n) => ({ id: n.id, needs: n.needs.filter((id) => !onCycle.has(id)) }));
+  }
+  return issues;
+}
