@@ -64,6 +64,36 @@ describe('runPipeline', () => {
     assert.ok(ms(x!.endedAt) <= ms(y!.startedAt) || ms(y!.endedAt) <= ms(x!.startedAt), 'x and y do not overlap');
   });
 
+  test("a node's outputs feed a later node's config through {{ nodes.<id>.outputs... }}", async () => {
+    const s = spec({
+      name: uniqueName('templates'),
+      params: { wait: { type: 'number', default: 5 } },
+      nodes: [
+        { id: 'first', type: 'control.sleep', config: { ms: '{{ params.wait }}' } },
+        { id: 'second', type: 'control.sleep', needs: ['first'], config: { ms: '{{ nodes.first.outputs.sleptMs }}' } },
+      ],
+    });
+    const result = (await (await startRun(env.client, taskQueue, s, { wait: 321 })).result()) as RunProgress;
+    assert.deepEqual(result.nodes.first!.outputs, { sleptMs: 321 });
+    assert.deepEqual(result.nodes.second!.outputs, { sleptMs: 321 });
+  });
+
+  test('a template that does not resolve at run time fails its node with the config path', async () => {
+    const s = spec({
+      name: uniqueName('badref'),
+      nodes: [
+        { id: 'first', type: 'control.sleep', config: { ms: 1 } },
+        { id: 'second', type: 'control.sleep', needs: ['first'], config: { ms: '{{ nodes.first.outputs.nope }}' } },
+      ],
+    });
+    const handle = await startRun(env.client, taskQueue, s);
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(String(err.cause?.message), /node "second" failed: config\.ms: \{\{ nodes\.first\.outputs\.nope \}\}/);
+      return true;
+    });
+  });
+
   test('a node that fails twice then succeeds is retried and the run completes', async () => {
     const s = spec({
       name: uniqueName('flaky'),

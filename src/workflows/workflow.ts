@@ -3,7 +3,7 @@
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import { nextActions } from '../dag/plan.js';
-import { evaluateWhen, resolveTemplates, type TemplateContext } from '../dag/template.js';
+import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
   pauseSignal,
@@ -132,7 +132,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
       config = resolveTemplates(node.config, templateContext(), 'config') as Record<string, unknown>;
     } catch (err) {
       failedNode ??= node.id;
-      finishNode(node.id, 'failed', errorMessage(err));
+      finishNode(node.id, 'failed', err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err));
       return;
     }
     const inputs: Record<string, Record<string, unknown>> = {};
