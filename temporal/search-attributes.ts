@@ -5,7 +5,7 @@ import type { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../src/workflows/messages.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
-type IndexedValueType = proto.IndexedValueType;
+type IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 
 const VALUE_TYPES: Record<string, IndexedValueType> = {
   KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

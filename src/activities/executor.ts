@@ -18,6 +18,8 @@ export interface ExecutorDeps {
   env: NodeJS.ProcessEnv;
   /** Heartbeat period in ms (the worker throttles sends to the same period). */
   heartbeatMs?: number;
+  /** Aborted when the worker is shutting down: nodes stop at a batch boundary and hand back a checkpoint. */
+  drain?: AbortSignal;
 }
 
 export type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
@@ -60,6 +62,7 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     };
     beat();
     const timer = setInterval(beat, deps.heartbeatMs ?? 1000);
+    const stop = deps.drain ? AbortSignal.any([actx.cancellationSignal, deps.drain]) : actx.cancellationSignal;
     try {
       const resolved = resolveSecrets(task.config, deps.env, task.site ? `site ${task.site}` : 'central worker');
       secrets = resolved.secrets;
@@ -83,8 +86,8 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         commit: (cp) => {
           checkpoint = cp;
         },
-        stopRequested: () => actx.cancellationSignal.aborted,
-        signal: actx.cancellationSignal,
+        stopRequested: () => stop.aborted,
+        signal: stop,
         inputDataset: (input) => pickInput(task.nodeId, task.inputs, input),
       };
       log.info({ resumedFrom: checkpoint ?? null }, 'node started');

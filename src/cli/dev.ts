@@ -81,7 +81,9 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
     stops.push(() => api.close());
 
     const connection = await NativeConnection.connect({ address: temporal.address });
+    const drain = new AbortController();
     const worker = await createWorker({
+      drain: drain.signal,
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.SLUICE_TASK_QUEUE,
@@ -90,6 +92,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
     });
     const running = worker.run();
     stops.push(async () => {
+      drain.abort();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();

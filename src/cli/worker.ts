@@ -16,6 +16,10 @@ export async function runWorker(site: string | undefined): Promise<void> {
   if (added.length) logger.info({ added }, 'registered search attributes');
   await admin.close();
   const connection = await connectWorker(config);
+  // The SDK's runtime also handles these signals and shuts the worker down; aborting `drain`
+  // first makes running nodes stop at their next batch boundary instead of after the grace time.
+  const drain = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => drain.abort());
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -23,10 +27,9 @@ export async function runWorker(site: string | undefined): Promise<void> {
     ...(site ? { site } : {}),
     stagingDir: config.SLUICE_STAGING_DIR,
     logger,
+    drain: drain.signal,
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
-  // The SDK's runtime shuts workers down on SIGINT/SIGTERM: running nodes are asked to stop at a
-  // batch boundary and hand back their checkpoint within the grace time.
   await worker.run();
   await connection.close();
   logger.info('worker stopped');

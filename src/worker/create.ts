@@ -23,6 +23,8 @@ export interface WorkerSetup {
   /** Extra node activities by type (tests register failure-injecting types this way). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
   env?: NodeJS.ProcessEnv;
+  /** Abort it when the process begins to shut down, so running nodes checkpoint right away. */
+  drain?: AbortSignal;
   /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -34,7 +36,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const logger = setup.logger ?? createLogger();
   installRuntime(logger);
   const activities = {
-    ...createActivities(catalog, runners, { staging: new StagingStore(setup.stagingDir), logger, env: setup.env ?? process.env }),
+    ...createActivities(catalog, runners, { staging: new StagingStore(setup.stagingDir), logger, env: setup.env ?? process.env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
