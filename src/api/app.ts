@@ -1,0 +1,52 @@
+// The Express application: routes under /api/v1, request logs, and errors as problem+json.
+import express, { type RequestHandler } from 'express';
+import type { Logger } from '../log.js';
+import type { AppDeps } from './deps.js';
+import { openApiDocument } from './openapi.js';
+import { methodNotAllowed, notFoundHandler, problemHandler } from './problem.js';
+import { pipelinesRouter } from './routes/pipelines.js';
+import { runsRouter } from './routes/runs.js';
+
+export type { AppDeps } from './deps.js';
+
+/** One log line per request: method, path, status, duration. Never bodies. */
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}
+
+/** Builds the app; it holds no run state, so any number of instances can serve the same system. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLog(deps.logger));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  const api = express.Router();
+  let openapi: Record<string, unknown> | undefined;
+  api
+    .route('/openapi.json')
+    .get((_req, res) => {
+      openapi ??= openApiDocument(deps.catalog);
+      res.json(openapi);
+    })
+    .all(methodNotAllowed('GET'));
+  api.use(pipelinesRouter(deps));
+  api.use(runsRouter(deps));
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,14 @@
+// What the API needs from the rest of the system; tests pass real instances of each.
+import type { Client } from '@temporalio/client';
+import type { Catalog } from '../dag/catalog.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+
+export interface AppDeps {
+  store: Store;
+  client: Client;
+  /** Base task queue the runPipeline workflow runs on. */
+  taskQueue: string;
+  catalog: Catalog;
+  logger: Logger;
+}

@@ -1,0 +1,91 @@
+// Typed errors raised where a request goes wrong; problem.ts maps them (and library errors) to HTTP.
+import type { z } from 'zod';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An error that is the client's to fix or the API's to report plainly: it becomes a problem+json response. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    /** Short slug for the problem `type` (urn:sluice:problem:<slug>). */
+    readonly slug: string,
+    readonly title: string,
+    detail: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(detail);
+  }
+}
+
+export class BadRequestError extends ApiError {
+  override name = 'BadRequestError';
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(400, 'bad-request', 'Bad request', detail, errors);
+  }
+}
+
+export class InvalidSpecError extends ApiError {
+  override name = 'InvalidSpecError';
+  constructor(errors: FieldError[]) {
+    super(422, 'invalid-spec', 'Invalid pipeline spec', `the pipeline spec has ${errors.length} error(s)`, errors);
+  }
+}
+
+export class NotFoundError extends ApiError {
+  override name = 'NotFoundError';
+  constructor(detail: string) {
+    super(404, 'not-found', 'Not found', detail);
+  }
+}
+
+export class ConflictError extends ApiError {
+  override name = 'ConflictError';
+  constructor(detail: string) {
+    super(409, 'conflict', 'Conflict', detail);
+  }
+}
+
+export class MethodNotAllowedError extends ApiError {
+  override name = 'MethodNotAllowedError';
+  constructor(readonly allow: string[], detail: string) {
+    super(405, 'method-not-allowed', 'Method not allowed', detail);
+  }
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  override name = 'UnsupportedMediaTypeError';
+  constructor(detail: string) {
+    super(415, 'unsupported-media-type', 'Unsupported media type', detail);
+  }
+}
+
+export class UnavailableError extends ApiError {
+  override name = 'UnavailableError';
+  constructor(detail: string) {
+    super(503, 'unavailable', 'Service unavailable', detail);
+  }
+}
+
+/** JSON-path-like rendering of a zod issue path: `params.x`, `nodes[2].config`. */
+export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out ? `.${String(seg)}` : String(seg);
+  }
+  return out;
+}
+
+/** Every zod issue as a field error, paths under `prefix` (e.g. 'query'). */
+export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+  return error.issues.map((issue) => {
+    // Unknown keys are reported on the parent object; name each key so the path points at it.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key], prefix), message: 'unknown field' }));
+    }
+    return [{ path: formatPath(issue.path, prefix) || prefix || '(root)', message: issue.message }];
+  }).flat();
+}

@@ -1,0 +1,101 @@
+// The OpenAPI 3.1 document of /api/v1, rendered from the same zod schemas the handlers validate with.
+import { z } from 'zod';
+import type { Catalog } from '../dag/catalog.js';
+import { pipelineJsonSchema } from '../dag/json-schema.js';
+import { JSON_TYPES, YAML_TYPES } from './routes/pipelines.js';
+import * as s from './schemas.js';
+
+type Json = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Json {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  return rest;
+}
+
+function parameters(schema: z.ZodObject, where: 'path' | 'query'): Json[] {
+  const js = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    schema,
+  }));
+}
+
+const json = (schema: Json) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: Json) => ({ description, content: json(schema) });
+const problem = { description: 'problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
+
+/** Builds the document; the spec body schema comes from the catalog, so it lists every node type. */
+export function openApiDocument(catalog: Catalog): Json {
+  const runIdPath = parameters(s.runIdParams, 'path');
+  const namePath = parameters(s.pipelineParams, 'path');
+  const action = (requested: string) => ({
+    post: {
+      summary: `Ask a running run to ${requested}`,
+      parameters: runIdPath,
+      responses: { '202': ok('accepted', jsonSchema(s.runActionResponse)), ...problems(404, 409) },
+    },
+  });
+  const specSchema = { $ref: '#/components/schemas/PipelineSpec' };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Sluice API', version: '1' },
+    paths: {
+      '/api/v1/pipelines': {
+        get: { summary: 'List pipelines', responses: { '200': ok('pipelines', jsonSchema(s.pipelineListResponse)) } },
+        post: {
+          summary: 'Create a pipeline or add a version (idempotent for an unchanged spec)',
+          requestBody: {
+            required: true,
+            content: Object.fromEntries([...JSON_TYPES, ...YAML_TYPES].map((t) => [t, { schema: specSchema }])),
+          },
+          responses: {
+            '201': ok('a new version', jsonSchema(s.pipelineVersionResponse)),
+            '200': ok('the spec equals the latest version', jsonSchema(s.pipelineVersionResponse)),
+            ...problems(400, 415, 422),
+          },
+        },
+      },
+      '/api/v1/pipelines/{name}': {
+        get: {
+          summary: 'A pipeline version (the latest by default)',
+          parameters: [...namePath, ...parameters(s.pipelineQuery, 'query')],
+          responses: { '200': ok('the version', jsonSchema(s.pipelineResponse)), ...problems(400, 404) },
+        },
+      },
+      '/api/v1/pipelines/{name}/runs': {
+        post: {
+          summary: 'Start a run',
+          parameters: namePath,
+          requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input')) },
+          responses: { '201': ok('started', jsonSchema(s.runCreatedResponse)), ...problems(400, 404, 415) },
+        },
+      },
+      '/api/v1/runs': {
+        get: {
+          summary: 'List runs, newest first',
+          parameters: parameters(s.listRunsQuery, 'query'),
+          responses: { '200': ok('runs', jsonSchema(s.runListResponse)), ...problems(400) },
+        },
+      },
+      '/api/v1/runs/{runId}': {
+        get: {
+          summary: 'A run and its nodes',
+          parameters: runIdPath,
+          responses: { '200': ok('the run', jsonSchema(s.runResponse)), ...problems(404, 503) },
+        },
+      },
+      '/api/v1/runs/{runId}/pause': action('pause'),
+      '/api/v1/runs/{runId}/resume': action('resume'),
+      '/api/v1/runs/{runId}/cancel': action('cancel'),
+    },
+    components: {
+      schemas: {
+        Problem: jsonSchema(s.problemResponse),
+        PipelineSpec: pipelineJsonSchema(catalog),
+      },
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Overlays what Temporal knows about a run's in-flight node activities on the workflow's own
+// progress: the workflow only learns attempts and row counts when an activity returns, while
+// heartbeats, retries and unpolled task queues are visible on the server right away.
+import proto from '@temporalio/proto';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { nodeTaskQueue } from '../../config.js';
+import type { NodeHeartbeat } from '../../workflows/node-task.js';
+import type { NodeView } from '../schemas.js';
+
+const { PendingActivityState, TaskQueueType, TaskQueueKind } = proto.temporal.api.enums.v1;
+
+async function decodeFirst(client: Client, payloads: Payload[] | null | undefined): Promise<unknown> {
+  if (!payloads || payloads.length === 0) return undefined;
+  const { payloadConverter, payloadCodecs } = client.options.loadedDataConverter;
+  let decoded = payloads;
+  // Codecs encode in order, so they decode in reverse.
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return payloadConverter.fromPayload(decoded[0]!);
+}
+
+function heartbeatStats(details: unknown): Record<string, number> | null {
+  if (!details || typeof details !== 'object') return null;
+  const hb = details as Partial<NodeHeartbeat>;
+  const stats: Record<string, number> = {};
+  for (const [k, v] of Object.entries(hb.stats ?? {})) if (typeof v === 'number') stats[k] = v;
+  if (typeof hb.rowsIn === 'number') stats.rowsIn = hb.rowsIn;
+  if (typeof hb.rowsOut === 'number') stats.rowsOut = hb.rowsOut;
+  return stats;
+}
+
+async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return (res.pollers ?? []).length > 0;
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+/** Mutates `nodes` with attempts, heartbeat stats, last failures and `waiting` from pending activities. */
+export async function overlayPendingActivities(
+  client: Client,
+  desc: WorkflowExecutionDescription,
+  nodes: Record<string, NodeView>,
+): Promise<void> {
+  const polled = new Map<string, Promise<boolean>>();
+  await Promise.all(
+    (desc.raw.pendingActivities ?? []).map(async (pa) => {
+      // Activity ids are `<nodeId>.<execution>`; node ids never contain a dot.
+      const nodeId = (pa.activityId ?? '').split('.')[0]!;
+      const node = Object.hasOwn(nodes, nodeId) ? nodes[nodeId] : undefined;
+      if (!node || TERMINAL.has(node.state)) return;
+      if (typeof pa.attempt === 'number' && pa.attempt > node.attempt) node.attempt = pa.attempt;
+      try {
+        const stats = heartbeatStats(await decodeFirst(client, pa.heartbeatDetails?.payloads));
+        if (stats) node.stats = { ...node.stats, ...stats };
+      } catch {
+        // Undecodable details (a codec this API lacks) only cost the live counts.
+      }
+      if (pa.lastFailure?.message) node.error = pa.lastFailure.message;
+      if (pa.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED) {
+        const queue = nodeTaskQueue(desc.taskQueue, node.site === 'central' ? undefined : node.site);
+        if (!polled.has(queue)) polled.set(queue, hasPollers(client, queue));
+        if (!(await polled.get(queue))) node.waiting = `no worker is polling task queue ${queue}`;
+      }
+    }),
+  );
+}

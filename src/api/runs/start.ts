@@ -1,0 +1,47 @@
+// Everything the API sends Temporal to start one run: input, ids, search attributes and the
+// summary/details the Temporal Web UI shows next to the execution.
+import crypto from 'node:crypto';
+import type { WorkflowStartOptions } from '@temporalio/client';
+import type { PipelineVersion } from '../../store/types.js';
+import { SLUICE_PIPELINE, SLUICE_STATUS, WORKFLOW_TYPE, type RunInput } from '../../workflows/messages.js';
+import type { RunMemo } from './view.js';
+
+/** A run id: the pipeline name, so runs read well in Temporal's UI, plus randomness for uniqueness. */
+export function newRunId(pipeline: string): string {
+  return `${pipeline}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/** Markdown list of the DAG for the Web UI: each node with its type, site and upstream nodes. */
+export function dagDetails(spec: PipelineVersion['spec']): string {
+  const lines = spec.nodes.map((n) => {
+    const where = n.site ? `, site ${n.site}` : '';
+    const needs = n.needs.length ? ` ← ${n.needs.map((u) => `\`${u}\``).join(', ')}` : '';
+    return `- \`${n.id}\` (${n.type}${where})${needs}`;
+  });
+  return [`**Nodes and edges** (${spec.nodes.length})`, '', ...lines].join('\n');
+}
+
+export function startOptions(
+  pv: PipelineVersion,
+  params: Record<string, unknown>,
+  taskQueue: string,
+): { workflowType: typeof WORKFLOW_TYPE; options: WorkflowStartOptions } {
+  const input: RunInput = { pipeline: pv.name, version: pv.version, spec: pv.spec, params };
+  const memo: RunMemo = { pipeline: pv.name, version: pv.version };
+  const n = pv.spec.nodes.length;
+  return {
+    workflowType: WORKFLOW_TYPE,
+    options: {
+      taskQueue,
+      workflowId: newRunId(pv.name),
+      args: [input],
+      memo: { ...memo },
+      typedSearchAttributes: [
+        { key: SLUICE_PIPELINE, value: pv.name },
+        { key: SLUICE_STATUS, value: 'running' },
+      ],
+      staticSummary: `${pv.name} v${pv.version} · ${n} node${n === 1 ? '' : 's'}`,
+      staticDetails: dagDetails(pv.spec),
+    },
+  };
+}

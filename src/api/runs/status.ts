@@ -1,0 +1,24 @@
+// A run's status from what Temporal knows: the execution status decides once the run is closed
+// (a terminated run never got to upsert its own status); while open, SluiceStatus tells running
+// from paused.
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import type { RunStatusName } from '../schemas.js';
+
+export function runStatus(execution: WorkflowExecutionStatusName, sluiceStatus: string | undefined): RunStatusName {
+  switch (execution) {
+    case 'RUNNING':
+      return sluiceStatus === 'paused' ? 'paused' : 'running';
+    case 'PAUSED':
+      return 'paused';
+    case 'COMPLETED':
+      // runPipeline fails the workflow when a node fails, so a completed execution is a completed run.
+      return 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'CONTINUED_AS_NEW':
+      return 'running';
+    default:
+      // FAILED, TERMINATED, TIMED_OUT and anything a newer server may add.
+      return 'failed';
+  }
+}

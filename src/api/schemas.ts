@@ -1,0 +1,104 @@
+// Every request and response shape of the REST API, as zod schemas: handlers validate with them,
+// types come from them, and openapi.ts renders them.
+import { z } from 'zod';
+import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
+
+export const RUN_STATUSES = ['running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+export const NODE_STATES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+
+export const pipelineName = z
+  .string()
+  .max(63)
+  .regex(PIPELINE_NAME_PATTERN, 'expected a pipeline name of lower-case letters, digits and -');
+
+/** A positive integer given as a query-string value. */
+const intString = (max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, 'expected a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'expected a positive integer').max(max, `must be at most ${max}`));
+
+export const pipelineParams = z.object({ name: pipelineName });
+export const pipelineQuery = z.strictObject({ version: intString(2_147_483_647).optional() });
+
+export const runIdParams = z.object({ runId: z.string().min(1).max(255) });
+
+export const startRunBody = z.strictObject({
+  params: z.record(z.string(), z.unknown()).optional(),
+  version: z.number().int().min(1).optional(),
+});
+
+export const listRunsQuery = z.strictObject({
+  pipeline: pipelineName.optional(),
+  status: z.enum(RUN_STATUSES, { error: `expected one of ${RUN_STATUSES.join(', ')}` }).optional(),
+  limit: intString(500).default(50),
+});
+
+// Responses.
+
+const isoDate = z.iso.datetime();
+
+export const pipelineVersionResponse = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  createdAt: isoDate,
+  spec: z.record(z.string(), z.unknown()).describe('the normalised pipeline spec (durations in ms)'),
+});
+
+export const pipelineResponse = pipelineVersionResponse.extend({ versions: z.array(z.number().int()) });
+
+export const pipelineListResponse = z.object({
+  pipelines: z.array(
+    z.object({ name: z.string(), latestVersion: z.number().int(), description: z.string().nullable(), updatedAt: isoDate }),
+  ),
+});
+
+export const runCreatedResponse = z.object({ runId: z.string() });
+
+export const runSummary = z.object({
+  runId: z.string(),
+  pipeline: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  startedAt: isoDate,
+  closedAt: isoDate.nullable(),
+});
+export const runListResponse = z.object({ runs: z.array(runSummary) });
+
+export const nodeView = z.object({
+  state: z.enum(NODE_STATES),
+  attempt: z.number().int(),
+  startedAt: isoDate.nullable(),
+  endedAt: isoDate.nullable(),
+  stats: z.record(z.string(), z.number()),
+  error: z.string().nullable(),
+  site: z.string(),
+  outputs: z.record(z.string(), z.unknown()).nullable(),
+  waiting: z.string().optional().describe('why a scheduled node has not started, e.g. no worker polls its task queue'),
+});
+
+export const runResponse = z.object({
+  runId: z.string(),
+  pipeline: z.string(),
+  version: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  startedAt: isoDate,
+  endedAt: isoDate.nullable(),
+  error: z.string().nullable(),
+  nodes: z.record(z.string(), nodeView),
+});
+
+export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });
+
+export const problemResponse = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+
+export type RunStatusName = (typeof RUN_STATUSES)[number];
+export type RunView = z.infer<typeof runResponse>;
+export type NodeView = z.infer<typeof nodeView>;
+export type RunSummary = z.infer<typeof runSummary>;

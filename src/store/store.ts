@@ -1,0 +1,114 @@
+// The metadata store on PostgreSQL: pipelines and their immutable versions.
+import pg from 'pg';
+import type { PipelineSpec } from '../dag/spec.js';
+import type { Logger } from '../log.js';
+import { specHash } from './hash.js';
+import { migrate } from './migrate.js';
+import type { PipelineSummary, PipelineVersion, Store } from './types.js';
+
+export interface StoreOptions {
+  /** Pool size; 1 for the embedded PGlite server, which serves one connection at a time. */
+  maxConnections?: number;
+  logger?: Logger;
+}
+
+interface VersionRow {
+  name: string;
+  version: number;
+  spec: PipelineSpec;
+  spec_hash: string;
+  created_at: Date;
+}
+
+function toVersion(row: VersionRow): PipelineVersion {
+  return { name: row.name, version: row.version, spec: row.spec, specHash: row.spec_hash, createdAt: row.created_at };
+}
+
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Connects, applies pending migrations, and returns the store. */
+export async function createStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
+  // An idle connection dropped by the server must not crash the process; the pool reconnects.
+  pool.on('error', (err) => options.logger?.warn({ err: err.message }, 'metadata database connection lost'));
+  try {
+    const client = await pool.connect();
+    try {
+      const applied = await migrate(client, options.logger);
+      if (applied.length > 0) options.logger?.info({ migrations: applied }, 'metadata schema migrated');
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+
+  return {
+    putPipeline(spec) {
+      const hash = specHash(spec);
+      return inTransaction(pool, async (db) => {
+        await db.query('INSERT INTO sluice.pipelines (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [spec.name]);
+        // The row lock serialises writers of one pipeline, so two racing POSTs cannot both
+        // take latest+1; the (name, version) primary key backs that up.
+        const latest = await db.query<{ latest_version: number } & Partial<VersionRow>>(
+          `SELECT p.latest_version, v.name, v.version, v.spec, v.spec_hash, v.created_at
+             FROM sluice.pipelines p
+             LEFT JOIN sluice.pipeline_versions v ON v.name = p.name AND v.version = p.latest_version
+            WHERE p.name = $1
+            FOR UPDATE OF p`,
+          [spec.name],
+        );
+        const row = latest.rows[0]!;
+        if (row.spec_hash === hash) return { ...toVersion(row as VersionRow), created: false };
+        const version = row.latest_version + 1;
+        const inserted = await db.query<VersionRow>(
+          `INSERT INTO sluice.pipeline_versions (name, version, spec, spec_hash)
+           VALUES ($1, $2, $3, $4)
+           RETURNING name, version, spec, spec_hash, created_at`,
+          [spec.name, version, JSON.stringify(spec), hash],
+        );
+        await db.query(
+          'UPDATE sluice.pipelines SET latest_version = $2, description = $3, updated_at = now() WHERE name = $1',
+          [spec.name, version, spec.description ?? null],
+        );
+        return { ...toVersion(inserted.rows[0]!), created: true };
+      });
+    },
+
+    async listPipelines(): Promise<PipelineSummary[]> {
+      const res = await pool.query<{ name: string; latest_version: number; description: string | null; updated_at: Date }>(
+        'SELECT name, latest_version, description, updated_at FROM sluice.pipelines WHERE latest_version > 0 ORDER BY name',
+      );
+      return res.rows.map((r) => ({ name: r.name, latestVersion: r.latest_version, description: r.description, updatedAt: r.updated_at }));
+    },
+
+    async getPipeline(name, version) {
+      const res = await pool.query<VersionRow & { versions: number[] }>(
+        `SELECT v.name, v.version, v.spec, v.spec_hash, v.created_at,
+                (SELECT array_agg(a.version ORDER BY a.version) FROM sluice.pipeline_versions a WHERE a.name = v.name) AS versions
+           FROM sluice.pipelines p
+           JOIN sluice.pipeline_versions v ON v.name = p.name AND v.version = COALESCE($2::int, p.latest_version)
+          WHERE p.name = $1`,
+        [name, version ?? null],
+      );
+      const row = res.rows[0];
+      return row ? { ...toVersion(row), versions: row.versions } : null;
+    },
+
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,198 @@
+// End to end through the REST API: real API, real PostgreSQL, real Temporal server and real
+// Sluice workers. Runs are started, watched, paused, resumed and cancelled only over HTTP.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { Context } from '@temporalio/activity';
+import { makeCatalog } from '../src/dag/catalog.js';
+import { createStore } from '../src/store/store.js';
+import type { Store } from '../src/store/types.js';
+import type { NodeHeartbeat, NodeTaskResult } from '../src/workflows/node-task.js';
+import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
+import { testActivities, testCatalog } from './helpers/pipelines.js';
+import { startWorker, type RunningWorker } from './helpers/worker.js';
+import { startTestApi, type TestApi } from './helpers/api.js';
+
+const ROW_BATCHES = 40;
+
+/** test.rows: reports growing row counts in heartbeats for ~6s, as a long read would. */
+const rowsActivity = async (): Promise<NodeTaskResult> => {
+  const ctx = Context.current();
+  for (let i = 1; i <= ROW_BATCHES; i++) {
+    await sleep(150);
+    const stats = { rowsIn: i * 100, rowsOut: i * 100 };
+    const hb: NodeHeartbeat = { ...stats, checkpoint: i, stats };
+    ctx.heartbeat(hb);
+  }
+  return { status: 'done', outputs: {}, stats: { rowsIn: ROW_BATCHES * 100, rowsOut: ROW_BATCHES * 100 }, attempt: ctx.info.attempt };
+};
+
+const catalog = makeCatalog([
+  ...testCatalog.values(),
+  { type: 'test.rows', description: 'heartbeats growing row counts', config: z.object({}), consumesDataset: false, producesDataset: false },
+]);
+
+let env: TemporalTestEnv;
+let db: TestDatabase;
+let store: Store;
+let api: TestApi;
+let central: RunningWorker;
+let siteWorker: RunningWorker | null = null;
+const taskQueue = uniqueName('api-e2e');
+
+before(async () => {
+  [env, db] = await Promise.all([temporalEnv(), createTestDatabase()]);
+  store = await createStore(db.url);
+  central = await startWorker(env.address, {
+    namespace: env.namespace,
+    taskQueue,
+    extraActivities: { ...testActivities, 'test.rows': rowsActivity },
+  });
+  api = await startTestApi({ store, client: env.client, taskQueue, catalog });
+});
+
+after(async () => {
+  await api?.close();
+  await siteWorker?.stop();
+  await central?.stop();
+  await store?.close();
+  await db?.drop();
+  await env?.close();
+});
+
+type Json = any;
+
+async function startPipelineRun(spec: Json, body: Json = {}): Promise<string> {
+  const created = await api.call('POST', '/api/v1/pipelines', spec);
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  const run = await api.call('POST', `/api/v1/pipelines/${spec.name}/runs`, body);
+  assert.equal(run.status, 201, JSON.stringify(run.json));
+  return run.json.runId;
+}
+
+/** Polls GET /runs/:id until `ok` holds; returns that view. */
+function runWhere(runId: string, what: string, ok: (view: Json) => boolean, timeoutMs = 30_000): Promise<Json> {
+  return waitFor(async () => {
+    const r = await api.call('GET', `/api/v1/runs/${runId}`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    return ok(r.json) ? r.json : null;
+  }, what, timeoutMs);
+}
+
+async function listIds(query: string): Promise<string[]> {
+  const r = await api.call('GET', `/api/v1/runs?${query}`);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json.runs.map((run: { runId: string }) => run.runId);
+}
+
+test('a run is visible while running, pauses and resumes over REST, completes, and is listed by pipeline and status', async () => {
+  const name = uniqueName('e2e-sleep');
+  const runId = await startPipelineRun({ name, nodes: [{ id: 'nap', type: 'control.sleep', config: { ms: 3000 } }] });
+
+  const running = await runWhere(runId, 'the node to run', (v) => v.nodes.nap.state === 'running' && v.nodes.nap.attempt === 1);
+  assert.equal(running.runId, runId);
+  assert.equal(running.pipeline, name);
+  assert.equal(running.version, 1);
+  assert.equal(running.status, 'running');
+  assert.equal(running.nodes.nap.site, 'central');
+  assert.equal(running.nodes.nap.waiting, undefined, 'the central worker polls the node queue');
+  assert.deepEqual(await listIds(`pipeline=${name}&status=running`), [runId]);
+
+  const pause = await api.call('POST', `/api/v1/runs/${runId}/pause`);
+  assert.equal(pause.status, 202);
+  const paused = await runWhere(runId, 'the run to pause', (v) => v.status === 'paused' && v.nodes.nap.state === 'paused');
+  assert.equal(paused.endedAt, null);
+  await waitFor(async () => (await listIds(`pipeline=${name}&status=paused`)).includes(runId), 'the run to be listed as paused');
+  // While paused the run does not finish, however long the node had left.
+  await sleep(3500);
+  assert.equal((await api.call('GET', `/api/v1/runs/${runId}`)).json.status, 'paused');
+
+  assert.equal((await api.call('POST', `/api/v1/runs/${runId}/resume`)).status, 202);
+  const done = await runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
+  assert.equal(done.nodes.nap.state, 'succeeded');
+  assert.deepEqual(done.nodes.nap.outputs, { sleptMs: 3000 });
+  assert.ok(done.endedAt);
+  assert.equal(done.error, null);
+
+  await waitFor(async () => (await listIds(`pipeline=${name}&status=completed`)).includes(runId), 'the run to be listed as completed');
+  assert.deepEqual(await listIds(`pipeline=${name}&status=running`), []);
+  assert.deepEqual(await listIds(`pipeline=${name}`), [runId]);
+  assertProblemStatus(await api.call('POST', `/api/v1/runs/${runId}/pause`), 409);
+});
+
+function assertProblemStatus(res: { status: number; json: Json }, status: number) {
+  assert.equal(res.status, status, JSON.stringify(res.json));
+  assert.equal(res.json.status, status);
+}
+
+test('cancelling a run over REST ends it as cancelled, node included', async () => {
+  const name = uniqueName('e2e-cancel');
+  const runId = await startPipelineRun({
+    name,
+    nodes: [
+      { id: 'long', type: 'control.sleep', config: { ms: 60_000 } },
+      { id: 'after', type: 'control.sleep', needs: ['long'], config: { ms: 1 } },
+    ],
+  });
+  await runWhere(runId, 'the node to run', (v) => v.nodes.long.state === 'running');
+  const cancel = await api.call('POST', `/api/v1/runs/${runId}/cancel`);
+  assert.equal(cancel.status, 202);
+  assert.deepEqual(cancel.json, { runId, requested: 'cancel' });
+  const cancelled = await runWhere(runId, 'the run to be cancelled', (v) => v.status === 'cancelled');
+  assert.equal(cancelled.nodes.long.state, 'cancelled');
+  assert.equal(cancelled.nodes.after.state, 'cancelled');
+  await waitFor(async () => (await listIds(`pipeline=${name}&status=cancelled`)).includes(runId), 'the run to be listed as cancelled');
+  assertProblemStatus(await api.call('POST', `/api/v1/runs/${runId}/resume`), 409);
+});
+
+test('a site node shows why it waits while no site worker polls, and runs once one does', async () => {
+  const site = uniqueName('plant');
+  const name = uniqueName('e2e-site');
+  const runId = await startPipelineRun({ name, nodes: [{ id: 'remote', type: 'control.sleep', site, config: { ms: 10 } }] });
+  const waiting = await runWhere(runId, 'the site node to wait', (v) => typeof v.nodes.remote.waiting === 'string');
+  assert.equal(waiting.nodes.remote.waiting, `no worker is polling task queue ${taskQueue}-site-${site}`);
+  assert.equal(waiting.nodes.remote.site, site);
+  assert.equal(waiting.status, 'running');
+
+  siteWorker = await startWorker(env.address, { namespace: env.namespace, taskQueue, site });
+  const done = await runWhere(runId, 'the site node to run on its worker', (v) => v.status === 'completed');
+  assert.equal(done.nodes.remote.state, 'succeeded');
+  assert.equal(done.nodes.remote.waiting, undefined);
+});
+
+test('row counts from heartbeats move while a node runs, before the node reports them itself', async () => {
+  const runId = await startPipelineRun({ name: uniqueName('e2e-rows'), nodes: [{ id: 'read', type: 'test.rows', config: {} }] });
+  const first = await runWhere(runId, 'a first heartbeat', (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > 0);
+  const later = await runWhere(
+    runId,
+    'counts to grow',
+    (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > first.nodes.read.stats.rowsIn,
+  );
+  assert.ok(later.nodes.read.stats.rowsOut > 0);
+  assert.ok(later.nodes.read.stats.rowsIn < ROW_BATCHES * 100, 'still mid-node');
+  const done = await runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
+  assert.equal(done.nodes.read.stats.rowsIn, ROW_BATCHES * 100);
+});
+
+test('a retrying node shows its attempt and last failure; a failed node fails the run with its message', async () => {
+  const name = uniqueName('e2e-retry');
+  const runId = await startPipelineRun({
+    name,
+    defaults: { retry: { initialInterval: '2s', backoffCoefficient: 1 } },
+    nodes: [{ id: 'shaky', type: 'test.flaky', config: { failures: 2 } }],
+  });
+  const retrying = await runWhere(runId, 'a retry after a failure', (v) => v.nodes.shaky.attempt >= 2 && v.nodes.shaky.error !== null);
+  assert.match(retrying.nodes.shaky.error, /flaky failure on attempt \d/);
+  assert.equal(retrying.nodes.shaky.state, 'running');
+  assert.equal(retrying.status, 'running');
+  const done = await runWhere(runId, 'the node to succeed on attempt 3', (v) => v.status === 'completed');
+  assert.equal(done.nodes.shaky.attempt, 3);
+  assert.deepEqual(done.nodes.shaky.outputs, { succeededOnAttempt: 3 });
+
+  const failing = await startPipelineRun({ name: uniqueName('e2e-fail'), nodes: [{ id: 'boom', type: 'test.fail', config: { message: 'disk on fire' } }] });
+  const failed = await runWhere(failing, 'the run to fail', (v) => v.status === 'failed');
+  assert.equal(failed.nodes.boom.state, 'failed');
+  assert.match(failed.nodes.boom.error, /disk on fire/);
+  assert.match(failed.error, /node "boom" failed: disk on fire/);
+});
