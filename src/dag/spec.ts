@@ -49,7 +49,12 @@ export const nodeSpecSchema = z.strictObject({
     .union([z.string(), z.array(z.string())])
     .transform((v) => (typeof v === 'string' ? [v] : v))
     .default([]),
-  site: z.string().regex(SITE_PATTERN, 'expected a site name of lower-case letters, digits and -').optional(),
+  site: z
+    .string()
+    .regex(SITE_PATTERN, 'expected a site name of lower-case letters, digits and -')
+    // Progress reports central nodes as site "central"; a site of that name would be ambiguous.
+    .refine((s) => s !== 'central', '"central" is reserved for the central workers; omit site to run there')
+    .optional(),
   when: z.string().optional(),
   retry: retrySpecSchema.optional(),
   timeout: positiveDuration.optional(),

@@ -188,3 +188,9 @@ test('formatPath writes indexes in brackets and quotes keys that are not identif
   assert.equal(formatPath(['params', 'bad-name', 'default']), 'params["bad-name"].default');
   assert.equal(formatPath([0, 'a']), '[0].a');
 });
+
+test('the site name "central" is rejected because it names the central workers', () => {
+  const result = validatePipeline({ name: 'p', nodes: [{ id: 'a', type: 'control.sleep', site: 'central', config: { ms: 1 } }] }, catalog);
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok && result.errors.some((e) => e.path === 'nodes[0].site' && /reserved/.test(e.message)), JSON.stringify(result));
+});
