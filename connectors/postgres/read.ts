@@ -1,20 +1,14 @@
-// postgres.read: streams a query's rows in batches through a server-side cursor into the
-// node's dataset, one part per batch. A stop hands back the rows and parts already staged;
-// the next execution skips those rows (OFFSET) and continues with the next part.
+// postgres.read: streams a query's rows in batches through a server-side cursor. The cursor
+// position handed to the engine is the number of rows read; a resumed read skips them with
+// OFFSET, so its query needs an ORDER BY on a unique key to be resumable.
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { NodeRunner } from '../../src/activities/context.js';
+import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
 import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { Row } from '../../src/activities/staging.js';
 import type { PostgresReadConfig } from './schema.js';
-import { logicalType, readTypes } from './types.js';
-
-interface ReadCheckpoint {
-  rows: number;
-  parts: number;
-  bytes: number;
-  schema: ColumnSchema[] | null;
-}
+import { connect } from './connect.js';
+import { logicalType } from './types.js';
 
 function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields: { name: string; dataTypeID: number }[] }> {
   return new Promise((resolve, reject) => {
@@ -22,41 +16,33 @@ function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields:
   });
 }
 
-export const read: NodeRunner<PostgresReadConfig> = async (ctx) => {
-  const { connection, query, params = [], batchSize } = ctx.config;
-  const cp: ReadCheckpoint = { rows: 0, parts: 0, bytes: 0, schema: null, ...(ctx.checkpoint as Partial<ReadCheckpoint> | undefined) };
-  const dir = ctx.staging.datasetDir(ctx.runId, ctx.nodeId);
-  const client = new pg.Client({ connectionString: connection, application_name: `sluice:${ctx.nodeId}`, types: readTypes });
-  await client.connect().catch((err: Error) => {
-    throw new Error(`cannot connect to the source database: ${err.message}`);
-  });
-  ctx.stats.rowsIn = cp.rows;
-  ctx.stats.rowsOut = cp.rows;
+export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
+  const offset = typeof ctx.cursor === 'number' ? ctx.cursor : 0;
+  const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source');
   try {
-    const body = query.trim().replace(/;+\s*$/, '');
-    const sql = cp.rows > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${cp.rows}` : body;
-    const cursor = client.query(new Cursor(sql, params));
+    const body = config.query.trim().replace(/;+\s*$/, '');
+    const sql = offset > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${offset}` : body;
+    const cursor = client.query(new Cursor(sql, config.params ?? []));
     try {
+      let position = offset;
       for (;;) {
-        if (ctx.stopRequested()) return { paused: true, checkpoint: { ...cp } };
         let batch;
         try {
-          batch = await readBatch(cursor, batchSize);
+          batch = await readBatch(cursor, config.batchSize);
         } catch (err) {
-          const e = err as Error & { code?: string; position?: string };
-          // Syntax errors, unknown tables/columns and wrong parameters will fail every retry.
+          const e = err as Error & { code?: string };
+          // Syntax errors, unknown tables/columns and wrong parameters fail every retry alike.
           if (e.code && /^(42|22|0A)/.test(e.code)) throw new ConfigError(`config.query: ${e.message}`);
           throw err;
         }
-        if (cp.schema === null) cp.schema = batch.fields.map((f) => ({ name: f.name, type: logicalType(f.dataTypeID) }));
-        if (batch.rows.length === 0) break;
-        cp.bytes += await ctx.staging.writePart(dir, cp.parts, batch.rows);
-        cp.parts += 1;
-        cp.rows += batch.rows.length;
-        ctx.stats.rowsIn = cp.rows;
-        ctx.stats.rowsOut = cp.rows;
-        ctx.commit({ ...cp });
-        if (batch.rows.length < batchSize) break;
+        position += batch.rows.length;
+        const schema = batch.fields.map((f) => ({ name: f.name, type: logicalType(f.dataTypeID) }));
+        if (batch.rows.length > 0) yield { rows: batch.rows, cursor: position, schema };
+        if (batch.rows.length < config.batchSize) {
+          // An empty result still has columns: hand them on so the sink can create its table.
+          if (batch.rows.length === 0) yield { rows: [], cursor: position, schema };
+          return;
+        }
       }
     } finally {
       await new Promise<void>((resolve) => cursor.close(() => resolve()));
@@ -64,6 +50,4 @@ export const read: NodeRunner<PostgresReadConfig> = async (ctx) => {
   } finally {
     await client.end().catch(() => undefined);
   }
-  const dataset = await ctx.staging.seal(dir, { rows: cp.rows, bytes: cp.bytes, parts: cp.parts, schema: cp.schema ?? [] });
-  return { outputs: { dataset, rows: cp.rows } };
-};
+}

@@ -1,24 +1,23 @@
-// postgres.write: loads the input dataset part by part. Each part is committed in one
-// destination transaction together with a ledger row keyed by (run, node, part), so a retried,
-// resumed or concurrent execution skips what is committed and never duplicates a row.
+// postgres.write: commits each batch in one destination transaction together with a ledger
+// row keyed by (run, node, batch), so a retried, resumed or concurrent execution skips what is
+// committed and never duplicates a row. Rows the table refuses (constraint or data errors) are
+// isolated with savepoints and handed back as rejected; the rest of the batch still commits.
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { NodeRunner } from '../../src/activities/context.js';
+import type { BadRecord, SinkContext, SinkWriter } from '../../src/activities/connector.js';
 import { ConfigError } from '../../src/activities/errors.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
 import type { PostgresWriteConfig } from './schema.js';
+import { connect } from './connect.js';
 import { pgType, quoteTable, splitTable } from './types.js';
 
 const LEDGER = 'sluice.load_ledger';
 /** PostgreSQL allows 65535 bind parameters per statement. */
 const MAX_PARAMS = 60_000;
-
-interface WriteCheckpoint {
-  part: number;
-  rows: number;
-}
+/** Batch number under which replace mode records emptying the table when nothing was loaded. */
+const EMPTY_REPLACE_BATCH = -1;
 
 async function ensureLedger(client: pg.Client): Promise<void> {
   try {
@@ -67,89 +66,139 @@ async function copyRows(client: pg.Client, table: string, columns: readonly stri
   await pipeline(Readable.from(lines()), stream);
 }
 
-async function upsertRows(client: pg.Client, table: string, columns: readonly string[], key: readonly string[], rows: readonly Row[]): Promise<void> {
-  // One statement cannot update the same key twice: keep the last row of each key.
+function insertStatement(config: PostgresWriteConfig, columns: readonly string[], rows: readonly Row[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = rows.map(
+    (row) =>
+      `(${columns
+        .map((c) => {
+          const v = row[c];
+          values.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null));
+          return `$${values.length}`;
+        })
+        .join(', ')})`,
+  );
+  let conflict = '';
+  if (config.mode === 'upsert') {
+    const key = config.key ?? [];
+    const updates = columns.filter((c) => !key.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
+    conflict = ` ON CONFLICT (${key.map((k) => pg.escapeIdentifier(k)).join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
+  }
+  return { text: `INSERT INTO ${quoteTable(config.table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) VALUES ${tuples.join(', ')}${conflict}`, values };
+}
+
+/** One statement cannot update the same key twice: keep the last row of each key. */
+function lastPerKey(rows: readonly Row[], key: readonly string[]): Row[] {
   const byKey = new Map<string, Row>();
   for (const row of rows) byKey.set(JSON.stringify(key.map((k) => row[k] ?? null)), row);
-  const unique = [...byKey.values()];
-  const cols = columns.map((c) => pg.escapeIdentifier(c));
-  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
-  const conflict = `ON CONFLICT (${key.map((k) => pg.escapeIdentifier(k)).join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
+  return [...byKey.values()];
+}
+
+async function loadBulk(client: pg.Client, config: PostgresWriteConfig, columns: readonly string[], rows: readonly Row[]): Promise<void> {
+  if (config.mode !== 'upsert') return copyRows(client, config.table, columns, rows);
+  const unique = lastPerKey(rows, config.key ?? []);
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   for (let i = 0; i < unique.length; i += perStatement) {
-    const chunk = unique.slice(i, i + perStatement);
-    const values: unknown[] = [];
-    const tuples = chunk.map((row) => `(${columns.map((c) => {
-      const v = row[c];
-      values.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null));
-      return `$${values.length}`;
-    }).join(', ')})`);
-    await client.query(`INSERT INTO ${quoteTable(table)} (${cols.join(', ')}) VALUES ${tuples.join(', ')} ${conflict}`, values);
+    const stmt = insertStatement(config, columns, unique.slice(i, i + perStatement));
+    await client.query(stmt.text, stmt.values);
   }
+}
+
+/** Integrity-constraint (23) and data-exception (22) errors are about rows, not the load. */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22'));
+}
+
+/** Loads rows one by one under savepoints, returning those the table refuses. */
+async function loadRowByRow(client: pg.Client, config: PostgresWriteConfig, columns: readonly string[], rows: readonly Row[], index: number): Promise<BadRecord[]> {
+  const rejected: BadRecord[] = [];
+  const candidates = config.mode === 'upsert' ? lastPerKey(rows, config.key ?? []) : rows;
+  for (const [i, row] of candidates.entries()) {
+    await client.query('SAVEPOINT sluice_row');
+    try {
+      const stmt = insertStatement(config, columns, [row]);
+      await client.query(stmt.text, stmt.values);
+      await client.query('RELEASE SAVEPOINT sluice_row');
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT sluice_row');
+      rejected.push({ reason: `${config.table}: ${(err as Error).message}`, position: `part ${index} row ${i + 1}`, record: row });
+    }
+  }
+  return rejected;
 }
 
 function explain(err: unknown, config: PostgresWriteConfig): Error {
   const e = err as Error & { code?: string };
   if (e.code === '42P10') return new ConfigError(`config.key: ${config.table} has no unique index or primary key on (${config.key?.join(', ')}), which upsert needs`);
-  if (e.code && /^(42|22|23)/.test(e.code)) return new ConfigError(`loading into ${config.table}: ${e.message}`);
+  if (e.code && e.code.startsWith('42')) return new ConfigError(`loading into ${config.table}: ${e.message}`);
   return e;
 }
 
-export const write: NodeRunner<PostgresWriteConfig> = async (ctx) => {
-  const config = ctx.config;
-  const input = ctx.inputDataset(config.input);
-  const cp: WriteCheckpoint = { part: 0, rows: 0, ...(ctx.checkpoint as Partial<WriteCheckpoint> | undefined) };
-  const client = new pg.Client({ connectionString: config.connection, application_name: `sluice:${ctx.nodeId}` });
-  await client.connect().catch((err: Error) => {
-    throw new Error(`cannot connect to the destination database: ${err.message}`);
-  });
-  let skipped = 0;
+export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promise<SinkWriter> {
+  const client = await connect(config.connection, ctx.nodeId, 'destination');
   try {
     await ensureLedger(client);
-    const existing = await ensureTable(client, config, input.schema);
-    const columns = input.schema.map((c) => c.name);
+    const existing = await ensureTable(client, config, ctx.schema);
+    const columns = ctx.schema.map((c) => c.name);
     const missing = columns.filter((c) => !existing.has(c));
     if (missing.length > 0) throw new ConfigError(`config.table: ${config.table} has no column(s) ${missing.join(', ')} that the input dataset carries`);
-    if (config.mode === 'upsert') {
-      const badKey = (config.key ?? []).filter((k) => !columns.includes(k));
-      if (badKey.length > 0) throw new ConfigError(`config.key: the input dataset has no field(s) ${badKey.join(', ')}`);
-    }
-    ctx.stats.rowsIn = cp.rows;
-    ctx.stats.rowsOut = cp.rows;
-    for (let part = cp.part; part < input.parts; part++) {
-      if (ctx.stopRequested()) return { paused: true, checkpoint: { ...cp } };
-      const rows = await ctx.staging.readPart(input, part);
-      await client.query('BEGIN');
-      try {
-        // Claim the batch first: a concurrent execution of the same batch blocks here until we
-        // commit, then finds the row and skips.
-        const claim = await client.query(
-          `INSERT INTO ${LEDGER} (run_id, node_id, batch, rows) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-          [ctx.runId, ctx.nodeId, part, rows.length],
-        );
-        if (claim.rowCount === 0) {
-          await client.query('ROLLBACK');
-          skipped++;
-        } else {
-          if (config.mode === 'replace' && part === 0) await client.query(`DELETE FROM ${quoteTable(config.table)}`);
-          if (rows.length > 0) {
-            if (config.mode === 'upsert') await upsertRows(client, config.table, columns, config.key ?? [], rows);
-            else await copyRows(client, config.table, columns, rows);
-          }
-          await client.query('COMMIT');
-        }
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw explain(err, config);
-      }
-      cp.part = part + 1;
-      cp.rows += rows.length;
-      ctx.stats.rowsIn = cp.rows;
-      ctx.stats.rowsOut = cp.rows;
-      ctx.commit({ ...cp });
-    }
-  } finally {
+    const badKey = config.mode === 'upsert' ? (config.key ?? []).filter((k) => !columns.includes(k)) : [];
+    if (badKey.length > 0) throw new ConfigError(`config.key: the input dataset has no field(s) ${badKey.join(', ')}`);
+  } catch (err) {
     await client.end().catch(() => undefined);
+    throw err;
   }
-  return { outputs: { table: config.table, rows: cp.rows, batches: input.parts, skippedBatches: skipped } };
-};
+  const columns = ctx.schema.map((c) => c.name);
+
+  /** Runs `load` in a transaction that first claims batch `index` in the ledger; false if already committed. */
+  async function inClaimedTransaction(index: number, rows: number, load: () => Promise<void>): Promise<boolean> {
+    await client.query('BEGIN');
+    try {
+      // A concurrent execution of the same batch blocks here until we commit, then skips.
+      const claim = await client.query(`INSERT INTO ${LEDGER} (run_id, node_id, batch, rows) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [ctx.runId, ctx.nodeId, index, rows]);
+      if (claim.rowCount === 0) {
+        await client.query('ROLLBACK');
+        return false;
+      }
+      await load();
+      await client.query('COMMIT');
+      return true;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw explain(err, config);
+    }
+  }
+
+  return {
+    async write(index, rows) {
+      let rejected: BadRecord[] = [];
+      const committed = await inClaimedTransaction(index, rows.length, async () => {
+        if (config.mode === 'replace' && index === 0) await client.query(`DELETE FROM ${quoteTable(config.table)}`);
+        if (rows.length === 0) return;
+        await client.query('SAVEPOINT sluice_bulk');
+        try {
+          await loadBulk(client, config, columns, rows);
+          await client.query('RELEASE SAVEPOINT sluice_bulk');
+        } catch (err) {
+          if (!isRowError(err)) throw err;
+          await client.query('ROLLBACK TO SAVEPOINT sluice_bulk');
+          rejected = await loadRowByRow(client, config, columns, rows, index);
+        }
+      });
+      return committed ? { skipped: false, rejected } : { skipped: true };
+    },
+    async finish(summary) {
+      if (config.mode === 'replace' && summary.batches === 0) {
+        await inClaimedTransaction(EMPTY_REPLACE_BATCH, 0, async () => {
+          await client.query(`DELETE FROM ${quoteTable(config.table)}`);
+        });
+      }
+      return { table: config.table };
+    },
+    async close() {
+      await client.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,17 +1,11 @@
 // transform.map: renames, drops and casts fields, one input part to one output part, so a
 // resumed or retried execution continues at the next part and rewrites nothing already staged.
-import type { NodeRunner } from '../../src/activities/context.js';
+import type { BadRecord, PreparedTransform } from '../../src/activities/connector.js';
 import { DataError } from '../../src/activities/errors.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
 import type { TransformMapConfig } from './schema.js';
 
 type CastType = NonNullable<TransformMapConfig['cast']>[string];
-
-interface MapCheckpoint {
-  part: number;
-  rows: number;
-  bytes: number;
-}
 
 function castValue(value: unknown, to: CastType, where: () => string): unknown {
   if (value === null || value === undefined) return null;
@@ -90,26 +84,22 @@ export function mapRow(row: Row, config: TransformMapConfig, where: (field: stri
   return out;
 }
 
-export const map: NodeRunner<TransformMapConfig> = async (ctx) => {
-  const input = ctx.inputDataset(ctx.config.input);
-  const dir = ctx.staging.datasetDir(ctx.runId, ctx.nodeId);
-  const cp: MapCheckpoint = { part: 0, rows: 0, bytes: 0, ...(ctx.checkpoint as Partial<MapCheckpoint> | undefined) };
-  ctx.stats.rowsIn = cp.rows;
-  ctx.stats.rowsOut = cp.rows;
-  let rowBase = cp.rows;
-  for (let part = cp.part; part < input.parts; part++) {
-    if (ctx.stopRequested()) return { paused: true, checkpoint: { ...cp } };
-    const rows = await ctx.staging.readPart(input, part);
-    const mapped = rows.map((row, i) => mapRow(row, ctx.config, (field) => `part ${part} row ${rowBase + i + 1} field "${field}"`));
-    const bytes = await ctx.staging.writePart(dir, part, mapped);
-    rowBase += rows.length;
-    cp.part = part + 1;
-    cp.rows += mapped.length;
-    cp.bytes += bytes;
-    ctx.stats.rowsIn += rows.length;
-    ctx.stats.rowsOut += mapped.length;
-    ctx.commit({ ...cp });
-  }
-  const dataset = await ctx.staging.seal(dir, { rows: cp.rows, bytes: cp.bytes, parts: input.parts, schema: mapSchema(input.schema, ctx.config) });
-  return { outputs: { dataset, rows: cp.rows } };
-};
+/** transform.map as a prepared transform: rows whose casts fail become bad records. */
+export function prepareMap(config: TransformMapConfig, input: ColumnSchema[]): PreparedTransform {
+  return {
+    schema: mapSchema(input, config),
+    apply(rows, position) {
+      const out: Row[] = [];
+      const bad: BadRecord[] = [];
+      rows.forEach((row, i) => {
+        try {
+          out.push(mapRow(row, config, (field) => `field "${field}"`));
+        } catch (err) {
+          if (!(err instanceof DataError)) throw err;
+          bad.push({ reason: err.message, position: position(i), record: row });
+        }
+      });
+      return { rows: out, bad };
+    },
+  };
+}

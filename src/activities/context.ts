@@ -1,6 +1,7 @@
 // What a node executor gets to work with, and what it returns.
 import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
+import type { NodeLimits } from '../workflows/node-task.js';
 import type { DatasetRef, StagingStore } from './staging.js';
 
 export interface NodeContext<C> {
@@ -27,6 +28,10 @@ export interface NodeContext<C> {
   signal: AbortSignal;
   /** The record dataset this node reads (config.input, or its one upstream with a dataset). */
   inputDataset(input?: string): DatasetRef;
+  /** Bad-record thresholds of this node. */
+  limits: NodeLimits;
+  /** State saved by the previous successful run of this node, if any. */
+  state: unknown;
 }
 
 export type NodeOutcome = { outputs: Record<string, unknown> } | { paused: true; checkpoint: unknown };

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { NodeTypeDef } from '../dag/catalog.js';
 import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
-import type { NodeHeartbeat, NodeTaskInput, NodeTaskResult } from '../workflows/node-task.js';
+import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
 import { ConfigError, toFailure } from './errors.js';
 import { resolveSecrets } from './secrets.js';
@@ -89,6 +89,8 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         stopRequested: () => stop.aborted,
         signal: stop,
         inputDataset: (input) => pickInput(task.nodeId, task.inputs, input),
+        limits: task.limits ?? DEFAULT_LIMITS,
+        state: task.state,
       };
       log.info({ resumedFrom: checkpoint ?? null }, 'node started');
       const outcome = await run(ctx);

@@ -41,7 +41,7 @@ export class StagingStore {
   }
 
   /** Writes one part atomically; returns its size in bytes. */
-  async writePart(dir: string, index: number, rows: readonly Row[]): Promise<number> {
+  async writePart(dir: string, index: number, rows: readonly Row[], _schema?: readonly ColumnSchema[]): Promise<number> {
     await fs.promises.mkdir(dir, { recursive: true });
     const body = rows.length === 0 ? '' : rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
     const target = path.join(dir, partName(index));
@@ -60,7 +60,11 @@ export class StagingStore {
 
   /** Reads part `index` of a dataset produced in this store. */
   async readPart(ref: DatasetRef, index: number): Promise<Row[]> {
-    const dir = datasetPath(ref);
+    return this.readPartAt(datasetPath(ref), index);
+  }
+
+  /** Reads part `index` of the dataset being written in `dir` (a resumed node's own output). */
+  async readPartAt(dir: string, index: number): Promise<Row[]> {
     const file = path.join(dir, partName(index));
     if (!fs.existsSync(file)) {
       throw new Error(`dataset part ${index} is missing at ${file}: the dataset was produced on another host or cleaned up`);

@@ -36,6 +36,12 @@ export const paramSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('boolean'), default: z.boolean({ error: defaultError('boolean') }).optional(), ...paramCommon }),
 ]);
 
+/** How many bad records a node tolerates (dead-lettered) before it fails. Default: none. */
+const badRecordLimits = {
+  maxBadRecords: z.number().int().min(0).optional(),
+  maxBadRatio: z.number().min(0).max(1).optional(),
+};
+
 const nodeIdSchema = z
   .string()
   .max(64)
@@ -59,6 +65,7 @@ export const nodeSpecSchema = z.strictObject({
   retry: retrySpecSchema.optional(),
   timeout: positiveDuration.optional(),
   heartbeatTimeout: positiveDuration.optional(),
+  ...badRecordLimits,
   // Checked against the node type's own schema by the validator, which knows the catalog.
   config: z.record(z.string(), z.unknown()).default({}),
 });
@@ -77,6 +84,7 @@ export const pipelineSpecSchema = z.strictObject({
       retry: retrySpecSchema.optional(),
       timeout: positiveDuration.optional(),
       heartbeatTimeout: positiveDuration.optional(),
+      ...badRecordLimits,
     })
     .optional(),
   maxParallel: z.number().int().min(1).max(64).default(4),

@@ -15,7 +15,19 @@ export interface NodeTaskInput {
   inputs: Record<string, Record<string, unknown>>;
   /** Where a paused execution stopped; absent on a first start. */
   checkpoint?: unknown;
+  /** Bad-record thresholds; absent means the default (no bad record allowed). */
+  limits?: NodeLimits;
+  /** State a previous successful run of this node saved (e.g. an incremental high-water mark). */
+  state?: unknown;
 }
+
+/** How many bad records a node tolerates before it fails; null = no such limit. */
+export interface NodeLimits {
+  maxBadRecords: number | null;
+  maxBadRatio: number | null;
+}
+
+export const DEFAULT_LIMITS: NodeLimits = { maxBadRecords: 0, maxBadRatio: null };
 
 export type NodeTaskResult =
   | { status: 'done'; outputs: Record<string, unknown>; stats: NodeStats; attempt: number }

@@ -19,7 +19,7 @@ import {
   type RunResult,
   type RunStatus,
 } from './messages.js';
-import { CONFIG_ERROR, type NodeFailureDetails, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
+import { CONFIG_ERROR, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
 
 /** Defaults applied when neither the node nor the spec's `defaults` say otherwise. */
 const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
@@ -39,6 +39,14 @@ function now(): string {
 function retryPolicy(spec: PipelineSpec, node: NodeSpec): RetryPolicy {
   const merged = { ...DEFAULT_RETRY, ...spec.defaults?.retry, ...node.retry };
   return { ...merged, nonRetryableErrorTypes: [...new Set([...(merged.nonRetryableErrorTypes ?? []), CONFIG_ERROR])] };
+}
+
+/** Node limits over defaults; with neither count nor ratio set, no bad record is tolerated. */
+function limits(spec: PipelineSpec, node: NodeSpec): NodeLimits {
+  const maxBadRecords = node.maxBadRecords ?? spec.defaults?.maxBadRecords;
+  const maxBadRatio = node.maxBadRatio ?? spec.defaults?.maxBadRatio;
+  if (maxBadRecords === undefined && maxBadRatio === undefined) return { maxBadRecords: 0, maxBadRatio: null };
+  return { maxBadRecords: maxBadRecords ?? null, maxBadRatio: maxBadRatio ?? null };
 }
 
 function errorMessage(err: unknown): string {
@@ -172,6 +180,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
           site: node.site ?? null,
           config,
           inputs,
+          limits: limits(spec, node),
           ...(checkpoint === undefined ? {} : { checkpoint }),
         };
         const result = await execution.run(() => activities(executions)[node.type]!(task));

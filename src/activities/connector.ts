@@ -1,0 +1,119 @@
+// The connector contract. A connector is a folder under connectors/ that exports one Connector:
+// its node types, each a source (reads batches), a sink (writes batches idempotently), a
+// transform (maps batches) or a task (anything else). The engine (kinds/) does the rest:
+// staging, checkpoints, pause, heartbeats, dead letters and counts.
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { NodeRunner } from './context.js';
+import type { ColumnSchema, Row } from './staging.js';
+
+/** A record that could not be read, transformed or loaded, kept in the node's dead-letter dataset. */
+export interface BadRecord {
+  /** Why it was rejected, e.g. `field "amount": cannot cast "abc" to float`. */
+  reason: string;
+  /** Where it came from in the node's input, e.g. `part 3 row 17` or `line 42`. */
+  position: string;
+  record: unknown;
+}
+
+/** What every connector call gets: identity, logging and cancellation. */
+export interface ConnectorContext {
+  runId: string;
+  pipeline: string;
+  nodeId: string;
+  attempt: number;
+  log: Logger;
+  /** Aborted on pause, cancel or worker shutdown: stop waiting, the engine checkpoints. */
+  signal: AbortSignal;
+}
+
+export interface SourceBatch {
+  rows: Row[];
+  /** Position after this batch: a read resumed from it yields exactly the rows that follow. */
+  cursor: unknown;
+  /** Column schema; required with the first batch that has rows. */
+  schema?: ColumnSchema[];
+  /** Records the source could not parse. */
+  bad?: BadRecord[];
+}
+
+export interface SourceContext extends ConnectorContext {
+  /** Resume position (undefined: from the start). */
+  cursor: unknown;
+  /** State a previous successful run of this node saved (incremental reads), if any. */
+  state: unknown;
+  /** Records state to save once this run succeeds (e.g. a high-water mark). */
+  setState(state: unknown): void;
+}
+
+export interface SinkContext extends ConnectorContext {
+  /** Schema of the dataset being loaded. */
+  schema: ColumnSchema[];
+}
+
+export interface SinkWriter {
+  /** Commits batch `index` exactly once; a batch committed before (by any attempt) is skipped. */
+  write(index: number, rows: Row[]): Promise<{ skipped: boolean; rejected?: BadRecord[] }>;
+  /** After the last batch; must be idempotent (a retry may call it again). Returns extra outputs. */
+  finish(summary: { batches: number; rows: number }): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export interface PreparedTransform {
+  schema: ColumnSchema[];
+  /** Maps one batch; `position(i)` names row i of the batch for bad records. */
+  apply(rows: Row[], position: (i: number) => string): { rows: Row[]; bad: BadRecord[] };
+  /** Rebuilds cross-batch state (e.g. keys seen) from output already staged, when resuming. */
+  restore?(output: Row[]): void;
+}
+
+interface NodeTypeBase<S extends z.ZodType> {
+  verb: string;
+  description: string;
+  config: S;
+  /** Fast connectivity/permission test of a config with secrets resolved; throws with a clear message. */
+  check?(config: z.output<S>, ctx: ConnectorContext): Promise<void>;
+}
+
+export interface SourceNodeType<S extends z.ZodType = z.ZodType> extends NodeTypeBase<S> {
+  kind: 'source';
+  read(config: z.output<S>, ctx: SourceContext): AsyncIterable<SourceBatch>;
+}
+
+export interface SinkNodeType<S extends z.ZodType = z.ZodType> extends NodeTypeBase<S> {
+  kind: 'sink';
+  open(config: z.output<S>, ctx: SinkContext): Promise<SinkWriter>;
+}
+
+export interface TransformNodeType<S extends z.ZodType = z.ZodType> extends NodeTypeBase<S> {
+  kind: 'transform';
+  prepare(config: z.output<S>, input: ColumnSchema[]): PreparedTransform;
+}
+
+export interface TaskNodeType<S extends z.ZodType = z.ZodType> extends NodeTypeBase<S> {
+  kind: 'task';
+  run: NodeRunner<z.output<S>>;
+}
+
+export type AnyNodeType = SourceNodeType | SinkNodeType | TransformNodeType | TaskNodeType;
+
+export interface Connector {
+  /** The `<connector>` of node types `<connector>.<verb>`. */
+  name: string;
+  description: string;
+  nodes: AnyNodeType[];
+}
+
+/** Declares a node type with its config type inferred from its schema. */
+export function source<S extends z.ZodType>(def: Omit<SourceNodeType<S>, 'kind'>): SourceNodeType {
+  return { kind: 'source', ...def } as unknown as SourceNodeType;
+}
+export function sink<S extends z.ZodType>(def: Omit<SinkNodeType<S>, 'kind'>): SinkNodeType {
+  return { kind: 'sink', ...def } as unknown as SinkNodeType;
+}
+export function transform<S extends z.ZodType>(def: Omit<TransformNodeType<S>, 'kind'>): TransformNodeType {
+  return { kind: 'transform', ...def } as unknown as TransformNodeType;
+}
+export function task<S extends z.ZodType>(def: Omit<TaskNodeType<S>, 'kind'>): TaskNodeType {
+  return { kind: 'task', ...def } as unknown as TaskNodeType;
+}

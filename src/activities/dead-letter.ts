@@ -1,0 +1,67 @@
+// Bad records of a node: written to a dead-letter dataset next to the node's output, counted in
+// its stats, and fatal only past the node's maxBadRecords / maxBadRatio.
+import path from 'node:path';
+import type { NodeLimits } from '../workflows/node-task.js';
+import type { BadRecord } from './connector.js';
+import type { NodeContext } from './context.js';
+import { DataError } from './errors.js';
+import type { DatasetRef } from './staging.js';
+
+export interface DeadLetterCheckpoint {
+  bad: number;
+  badParts: number;
+  badBytes: number;
+}
+
+const SCHEMA = [
+  { name: 'reason', type: 'text' },
+  { name: 'position', type: 'text' },
+  { name: 'record', type: 'json' },
+];
+
+export class DeadLetters {
+  private readonly dir: string;
+  private state: DeadLetterCheckpoint;
+
+  constructor(
+    private readonly ctx: NodeContext<unknown>,
+    private readonly limits: NodeLimits,
+    restored: Partial<DeadLetterCheckpoint> | undefined,
+  ) {
+    this.dir = path.join(ctx.staging.datasetDir(ctx.runId, ctx.nodeId), '_rejected');
+    this.state = { bad: restored?.bad ?? 0, badParts: restored?.badParts ?? 0, badBytes: restored?.badBytes ?? 0 };
+    ctx.stats.badRows = this.state.bad;
+  }
+
+  get count(): number {
+    return this.state.bad;
+  }
+
+  checkpoint(): DeadLetterCheckpoint {
+    return { ...this.state };
+  }
+
+  /** Stages `bad` and fails the node once their number passes maxBadRecords. */
+  async add(bad: readonly BadRecord[] | undefined): Promise<void> {
+    if (!bad || bad.length === 0) return;
+    const rows = bad.map((b) => ({ reason: b.reason, position: b.position, record: b.record ?? null }));
+    this.state.badBytes += await this.ctx.staging.writePart(this.dir, this.state.badParts, rows, SCHEMA);
+    this.state.badParts += 1;
+    this.state.bad += bad.length;
+    this.ctx.stats.badRows = this.state.bad;
+    const max = this.limits.maxBadRecords;
+    if (max !== null && this.state.bad > max) {
+      throw new DataError(`${this.state.bad} bad records, more than maxBadRecords (${max}); first in this batch: ${bad[0]!.position}: ${bad[0]!.reason}`);
+    }
+  }
+
+  /** Checks the ratio once the total is known, and returns the dead-letter dataset (null if empty). */
+  async finish(total: number): Promise<DatasetRef | null> {
+    const ratio = this.limits.maxBadRatio;
+    if (ratio !== null && total > 0 && this.state.bad / total > ratio) {
+      throw new DataError(`${this.state.bad} of ${total} records were bad (${((100 * this.state.bad) / total).toFixed(2)}%), more than maxBadRatio ${ratio}`);
+    }
+    if (this.state.bad === 0) return null;
+    return this.ctx.staging.seal(this.dir, { rows: this.state.bad, bytes: this.state.badBytes, parts: this.state.badParts, schema: SCHEMA });
+  }
+}
