@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { startApiFromConfig, type RunningApi } from '../api/server.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded.js';
+import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
 import { installRuntime } from '../worker/runtime.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
@@ -84,6 +85,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
     const drain = new AbortController();
     const worker = await createWorker({
       drain: drain.signal,
+      workflowBundle: await bundleInChildProcess(),
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.SLUICE_TASK_QUEUE,

@@ -82,6 +82,15 @@ program
   .description('print the JSON Schema of pipeline files (for editor autocompletion)')
   .action(printSchema);
 
+// Internal: used by workers to bundle the workflow code in a child process (see worker/bundle.ts).
+program
+  .command('__bundle-workflows', { hidden: true })
+  .argument('<out>')
+  .action(async (out: string) => {
+    const { writeWorkflowBundle } = await import('../worker/bundle.js');
+    await writeWorkflowBundle(out);
+  });
+
 await program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

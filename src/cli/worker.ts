@@ -2,6 +2,7 @@
 import { Connection } from '@temporalio/client';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
+import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
 import { installRuntime } from '../worker/runtime.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
@@ -28,6 +29,7 @@ export async function runWorker(site: string | undefined): Promise<void> {
     stagingDir: config.SLUICE_STAGING_DIR,
     logger,
     drain: drain.signal,
+    ...(site ? {} : { workflowBundle: await bundleInChildProcess() }),
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();

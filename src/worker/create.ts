@@ -1,13 +1,16 @@
 // Builds a worker: central (the runPipeline workflow and central nodes, on the base task queue)
 // or site (`site` set: that site's node activities only, on `<base>-site-<site>`).
 import { createRequire } from 'node:module';
-import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { catalog } from '../../connectors/catalog.js';
 import { runners } from '../../connectors/runners.js';
+import { connectors } from '../../connectors/index.js';
+import { checkActivity } from '../activities/check.js';
 import { createActivities } from '../activities/index.js';
 import { StagingStore } from '../activities/staging.js';
 import { nodeTaskQueue } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
+import { CHECK_ACTIVITY } from '../workflows/messages.js';
 import { installRuntime } from './runtime.js';
 
 const require = createRequire(import.meta.url);
@@ -26,7 +29,7 @@ export interface WorkerSetup {
   /** Abort it when the process begins to shut down, so running nodes checkpoint right away. */
   drain?: AbortSignal;
   /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -38,6 +41,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const activities = {
     ...createActivities(catalog, runners, { staging: new StagingStore(setup.stagingDir), logger, env: setup.env ?? process.env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
+    // Every worker can check its own nodes: their secrets exist only in its environment.
+    [CHECK_ACTIVITY]: checkActivity({ connectors, env: setup.env ?? process.env, logger }),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   return Worker.create({
