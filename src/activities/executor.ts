@@ -102,6 +102,9 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
       log.info({ stats }, 'node succeeded');
       return { status: 'done', outputs: outcome.outputs, stats: { ...stats }, attempt };
     } catch (err) {
+      // The next attempt resumes from the last heartbeat: send the latest checkpoint now, not
+      // up to a second old.
+      beat();
       if (err instanceof CancelledFailure) throw err;
       const failure = toFailure(err, secrets, { attempt, stats: { ...stats } });
       log.warn({ error: failure.message, nonRetryable: failure.nonRetryable }, 'node attempt failed');

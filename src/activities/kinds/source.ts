@@ -16,6 +16,22 @@ interface SourceCheckpoint extends Partial<DeadLetterCheckpoint> {
   state: unknown;
 }
 
+/**
+ * A source may discover columns as it reads (e.g. JSON APIs): later columns are appended, earlier
+ * parts keep their own schema in their files and read back with the new columns missing (null).
+ */
+function grow(current: ColumnSchema[], next: ColumnSchema[], nodeId: string): ColumnSchema[] {
+  const known = new Map(current.map((c) => [c.name, c.type]));
+  const added = next.filter((c) => !known.has(c.name));
+  for (const c of next) {
+    const type = known.get(c.name);
+    if (type !== undefined && type !== c.type) {
+      throw new Error(`node ${nodeId}: column "${c.name}" changed type from ${type} to ${c.type} between batches`);
+    }
+  }
+  return added.length === 0 ? current : [...current, ...added];
+}
+
 export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
   return async (ctx) => {
     const cp = restore<SourceCheckpoint>({ cursor: undefined, rows: 0, parts: 0, bytes: 0, schema: null, state: undefined }, ctx.checkpoint);
@@ -40,7 +56,7 @@ export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
       },
     });
     for await (const batch of batches) {
-      if (batch.schema && cp.schema === null) cp.schema = batch.schema;
+      if (batch.schema) cp.schema = cp.schema === null ? batch.schema : grow(cp.schema, batch.schema, ctx.nodeId);
       if (batch.rows.length > 0) {
         if (cp.schema === null) throw new Error(`connector of ${ctx.nodeId} returned rows without a schema`);
         cp.bytes += await ctx.staging.writePart(dir, cp.parts, batch.rows, cp.schema);
