@@ -23,6 +23,18 @@ export const configSchema = z.object({
   PORT: portSchema.default(3000),
   /** Local staging directory where node datasets are written (per site). */
   SLUICE_STAGING_DIR: z.string().min(1).default(path.join('.sluice', 'staging')),
+  /** Stage in S3-compatible storage instead (s3://bucket/prefix), shared by workers on several hosts. */
+  SLUICE_STAGING_URL: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'expected s3://bucket or s3://bucket/prefix').optional(),
+  /** How long a run's datasets are kept after their last write (12h, 7d); each worker sweeps its own store. */
+  SLUICE_STAGING_RETENTION: z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration like 12h or 7d').default('7d'),
+  /** S3 access for the staging store and s3:// datasets: endpoint of an S3-compatible server (AWS when unset). */
+  SLUICE_S3_ENDPOINT: z.url().optional(),
+  SLUICE_S3_REGION: z.string().min(1).optional(),
+  /** Credentials; when unset, the AWS SDK's default chain (AWS_ACCESS_KEY_ID, profiles, instance roles). */
+  SLUICE_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  SLUICE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style URLs (needed by most local S3 servers); default: true when SLUICE_S3_ENDPOINT is set. */
+  SLUICE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

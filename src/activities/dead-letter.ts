@@ -1,6 +1,5 @@
 // Bad records of a node: written to a dead-letter dataset next to the node's output, counted in
 // its stats, and fatal only past the node's maxBadRecords / maxBadRatio.
-import path from 'node:path';
 import type { NodeLimits } from '../workflows/node-task.js';
 import type { BadRecord } from './connector.js';
 import type { NodeContext } from './context.js';
@@ -28,7 +27,7 @@ export class DeadLetters {
     private readonly limits: NodeLimits,
     restored: Partial<DeadLetterCheckpoint> | undefined,
   ) {
-    this.dir = path.join(ctx.staging.datasetDir(ctx.runId, ctx.nodeId), '_rejected');
+    this.dir = ctx.staging.datasetDir(ctx.runId, ctx.nodeId, '_rejected');
     this.state = { bad: restored?.bad ?? 0, badParts: restored?.badParts ?? 0, badBytes: restored?.badBytes ?? 0 };
     ctx.stats.badRows = this.state.bad;
   }

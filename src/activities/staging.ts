@@ -1,11 +1,14 @@
-// The local staging store: a node's record output is a dataset of numbered part files under
-// <stagingDir>/<runId>/<nodeId>/. Only its reference (uri, counts, schema) leaves the worker.
-// Parts are JSON lines for now; each part is written to a temp file and renamed, so a part is
-// either complete or absent and a retried batch simply rewrites it.
-import fs from 'node:fs';
-import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// The staging store: a node's record output is a dataset of numbered Avro parts under
+// <store root>/<runId>/<nodeId>/, in a local directory (file://) or S3-compatible object storage
+// (s3://). Only its reference (uri, counts, schema) leaves the worker. Each part is written
+// atomically, so it is complete or absent and a retried batch simply rewrites it.
+// Why Avro, and how values are kept exact: docs/datasets.md.
+import { ConfigError } from './errors.js';
+import { decodePart, encodePart } from './staging/avro-part.js';
+import { asFolder, type StagingBackend, type StoredRun } from './staging/backend.js';
+import { LocalBackend } from './staging/local.js';
+import { S3Backend } from './staging/s3.js';
+import { createS3Client, type S3Settings } from './staging/s3-client.js';
 
 export type Row = Record<string, unknown>;
 
@@ -28,60 +31,99 @@ export function isDatasetRef(v: unknown): v is DatasetRef {
   return typeof v === 'object' && v !== null && typeof (v as DatasetRef).uri === 'string' && typeof (v as DatasetRef).parts === 'number';
 }
 
-function partName(index: number): string {
-  return `part-${String(index).padStart(6, '0')}.jsonl`;
+export function partName(index: number): string {
+  return `part-${String(index).padStart(6, '0')}.avro`;
+}
+
+/** Name of the file that seals a dataset (its reference, written last). */
+export const SEAL_NAME = '_dataset.json';
+
+export interface StagingOptions {
+  /** How this worker reaches S3 for s3:// datasets when its own store is local. */
+  s3?: S3Settings;
+  /** Who this worker is, for errors (`central`, `site acme`). */
+  label?: string;
 }
 
 export class StagingStore {
-  constructor(readonly root: string) {}
+  readonly home: StagingBackend;
+  private s3Reader: StagingBackend | null = null;
 
-  /** Directory of a node's dataset in this store. */
-  datasetDir(runId: string, nodeId: string): string {
-    return path.resolve(this.root, runId, nodeId);
+  /** `home` is where this worker writes: a backend, or a local directory path. */
+  constructor(
+    home: StagingBackend | string,
+    private readonly options: StagingOptions = {},
+  ) {
+    this.home = typeof home === 'string' ? new LocalBackend(home) : home;
   }
 
-  /** Writes one part atomically; returns its size in bytes. */
-  async writePart(dir: string, index: number, rows: readonly Row[], _schema?: readonly ColumnSchema[]): Promise<number> {
-    await fs.promises.mkdir(dir, { recursive: true });
-    const body = rows.length === 0 ? '' : rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-    const target = path.join(dir, partName(index));
-    const tmp = `${target}.tmp-${process.pid}`;
-    await fs.promises.writeFile(tmp, body);
-    await fs.promises.rename(tmp, target);
-    return Buffer.byteLength(body);
+  /** URI of this store's root (`file:///...` or `s3://bucket/prefix/`). */
+  get root(): string {
+    return this.home.root;
   }
 
-  /** Finalises a dataset: records its manifest next to the parts and returns the reference. */
-  async seal(dir: string, ref: Omit<DatasetRef, 'uri'>): Promise<DatasetRef> {
-    const full: DatasetRef = { uri: pathToFileURL(dir).href, ...ref };
-    await fs.promises.writeFile(path.join(dir, '_dataset.json'), JSON.stringify(full, null, 2));
+  /** Location (URI) of a node's dataset in this store; `sub` names a folder inside it (`_rejected`). */
+  datasetDir(runId: string, nodeId: string, ...sub: string[]): string {
+    return this.home.folder([runId, nodeId, ...sub]);
+  }
+
+  /** Writes part `index` of the dataset at `location` atomically; returns its size in bytes. */
+  async writePart(location: string, index: number, rows: readonly Row[], schema: readonly ColumnSchema[]): Promise<number> {
+    const body = await encodePart(rows, schema, `part ${index}`);
+    await this.home.put(asFolder(location) + partName(index), body);
+    return body.length;
+  }
+
+  /** Finalises a dataset: records its reference next to the parts and returns it. */
+  async seal(location: string, ref: Omit<DatasetRef, 'uri'>): Promise<DatasetRef> {
+    const full: DatasetRef = { uri: location, ...ref };
+    await this.home.put(asFolder(location) + SEAL_NAME, Buffer.from(JSON.stringify(full, null, 2)));
     return full;
   }
 
-  /** Reads part `index` of a dataset produced in this store. */
+  /** Reads part `index` of a dataset, from the store its URI names. */
   async readPart(ref: DatasetRef, index: number): Promise<Row[]> {
-    return this.readPartAt(datasetPath(ref), index);
+    return this.readPartAt(ref.uri, index);
   }
 
-  /** Reads part `index` of the dataset being written in `dir` (a resumed node's own output). */
-  async readPartAt(dir: string, index: number): Promise<Row[]> {
-    const file = path.join(dir, partName(index));
-    if (!fs.existsSync(file)) {
-      throw new Error(`dataset part ${index} is missing at ${file}: the dataset was produced on another host or cleaned up`);
+  /** Reads part `index` of the dataset at `location` (e.g. a resumed node's own output). */
+  async readPartAt(location: string, index: number): Promise<Row[]> {
+    const uri = asFolder(location) + partName(index);
+    const body = await this.backendFor(location).get(uri);
+    if (body === null) throw new Error(`dataset part ${index} is missing at ${uri}: it was removed (staging retention) or never completely written`);
+    return decodePart(body, uri);
+  }
+
+  /** Every run folder of this worker's own store, with the time of its newest file. */
+  runs(): Promise<StoredRun[]> {
+    return this.home.runs();
+  }
+
+  /** Removes every dataset of a run from this worker's own store. */
+  removeRun(runId: string): Promise<void> {
+    return this.home.removeRun(runId);
+  }
+
+  close(): void {
+    this.home.close();
+    this.s3Reader?.close();
+  }
+
+  /** The backend that can read `uri`, or a ConfigError saying why this worker cannot. */
+  private backendFor(uri: string): StagingBackend {
+    const me = this.options.label ? `this worker (${this.options.label})` : 'this worker';
+    if (uri.startsWith('s3://')) {
+      if (this.home instanceof S3Backend) return this.home;
+      this.s3Reader ??= new S3Backend('s3://reader/', createS3Client(this.options.s3 ?? {}));
+      return this.s3Reader;
     }
-    const rows: Row[] = [];
-    const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
-    for await (const line of lines) if (line) rows.push(JSON.parse(line) as Row);
-    return rows;
+    if (uri.startsWith('file:')) {
+      if (this.home instanceof LocalBackend && this.home.pathOf(uri) !== null) return this.home;
+      throw new ConfigError(
+        `dataset ${uri} is in the local staging store of the worker that produced it, which ${me} cannot read (its store is ${this.home.root}): ` +
+          `a local store is private to its host and site, so run this node on the same site as its input, or give the workers a shared s3:// store (SLUICE_STAGING_URL)`,
+      );
+    }
+    throw new ConfigError(`dataset ${uri}: unsupported URI scheme (expected file:// or s3://)`);
   }
-
-  /** Removes every dataset of a run. */
-  async removeRun(runId: string): Promise<void> {
-    await fs.promises.rm(path.resolve(this.root, runId), { recursive: true, force: true });
-  }
-}
-
-export function datasetPath(ref: DatasetRef): string {
-  if (!ref.uri.startsWith('file:')) throw new Error(`unsupported dataset uri ${ref.uri}: this worker has only a local staging store`);
-  return fileURLToPath(ref.uri);
 }

@@ -7,11 +7,14 @@ import { runners } from '../../connectors/runners.js';
 import { connectors } from '../../connectors/index.js';
 import { checkActivity } from '../activities/check.js';
 import { createActivities } from '../activities/index.js';
-import { StagingStore } from '../activities/staging.js';
+import { createStagingStore, stagingSettings } from '../activities/staging/from-env.js';
+import { startStagingSweeper } from '../activities/staging/retention.js';
 import { nodeTaskQueue } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { CHECK_ACTIVITY } from '../workflows/messages.js';
+import type { NodeStateStore } from '../store/types.js';
 import { installRuntime } from './runtime.js';
+import { saveStateActivities } from './save-state.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +33,11 @@ export interface WorkerSetup {
   drain?: AbortSignal;
   /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Where a central worker saves node state after successful runs (sluice.saveState): this store
+   * (e.g. the API's, in `sluice dev`), else the metadata database at DATABASE_URL of `env`.
+   */
+  nodeStates?: NodeStateStore;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -38,14 +46,19 @@ export const workflowsPath = require.resolve('../workflows/index.ts');
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const logger = setup.logger ?? createLogger();
   installRuntime(logger);
+  // The store this worker writes datasets to: SLUICE_STAGING_URL (S3) or the local stagingDir.
+  const stagingEnv = stagingSettings(setup.env ?? process.env);
+  const staging = createStagingStore(setup.stagingDir, stagingEnv, setup.site ? `site ${setup.site}` : 'central');
   const activities = {
-    ...createActivities(catalog, runners, { staging: new StagingStore(setup.stagingDir), logger, env: setup.env ?? process.env, ...(setup.drain ? { drain: setup.drain } : {}) }),
+    ...createActivities(catalog, runners, { staging, logger, env: setup.env ?? process.env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
     [CHECK_ACTIVITY]: checkActivity({ connectors, env: setup.env ?? process.env, logger }),
+    // Runs call it on their own (central) task queue once they succeed.
+    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, (setup.env ?? process.env).DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
-  return Worker.create({
+  const worker = await Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue,
@@ -58,4 +71,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     shutdownGraceTime: '30s',
     identity: `sluice-${setup.site ? `site-${setup.site}` : 'central'}@${process.pid}`,
   });
+  // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.
+  startStagingSweeper(staging, { retentionMs: stagingEnv.retentionMs, log: logger, active: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });
+  return worker;
 }
