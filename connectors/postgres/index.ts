@@ -1,14 +1,15 @@
-// The postgres connector: query reads and exactly-once table loads.
+// The postgres connector: keyset-paged (optionally incremental) reads and exactly-once table loads.
 import { sink, source, type Connector } from '../../src/activities/connector.js';
 import { connect } from './connect.js';
+import { isKeyset, planKeyset } from './plan.js';
 import { read } from './read.js';
 import { postgresReadConfig, postgresWriteConfig } from './schema.js';
 import { open } from './write.js';
 
-async function checkConnection(connection: string, nodeId: string, side: 'source' | 'destination', probe: string): Promise<void> {
+async function checkConnection(connection: string, nodeId: string, side: 'source' | 'destination', probe: string, params: unknown[] = []): Promise<void> {
   const client = await connect(connection, nodeId, side);
   try {
-    await client.query(probe);
+    await client.query(probe, params);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -20,11 +21,21 @@ export const postgres: Connector = {
   nodes: [
     source({
       verb: 'read',
-      description: 'Runs a query on Postgres and streams its rows into a dataset.',
+      description: 'Reads a table or a query from Postgres in batches (keyset-paged, optionally incremental) into a dataset.',
       config: postgresReadConfig,
       read,
-      // Preparing the query checks the connection, the tables and the columns without running it.
-      check: async (config, ctx) => checkConnection(config.connection, ctx.nodeId, 'source', `EXPLAIN ${config.query.trim().replace(/;+\s*$/, '')}`),
+      check: async (config, ctx) => {
+        // A zero-row probe (keyset) or EXPLAIN (query) checks the connection, tables and columns without reading.
+        if (!isKeyset(config)) {
+          return checkConnection(config.connection, ctx.nodeId, 'source', `EXPLAIN ${(config.query ?? '').trim().replace(/;+\s*$/, '')}`, config.params ?? []);
+        }
+        const client = await connect(config.connection, ctx.nodeId, 'source');
+        try {
+          await planKeyset(client, config);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
     }),
     sink({
       verb: 'write',

@@ -1,13 +1,15 @@
-// postgres.read: streams a query's rows in batches through a server-side cursor. The cursor
-// position handed to the engine is the number of rows read; a resumed read skips them with
-// OFFSET, so its query needs an ORDER BY on a unique key to be resumable.
+// postgres.read: streams rows in batches. With a `table`, or a `query` and a `key`, it pages by
+// keyset (keyset.ts): resumes re-read nothing. A `query` without a key streams through a
+// server-side cursor; the position handed to the engine is the number of rows read, and a
+// resumed read skips them with OFFSET, so such a query needs an ORDER BY on a unique key.
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
 import type { Row } from '../../src/activities/staging.js';
 import type { PostgresReadConfig } from './schema.js';
 import { connect } from './connect.js';
+import { readKeyset } from './keyset.js';
+import { isKeyset, sqlError } from './plan.js';
 import { logicalType } from './types.js';
 
 function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields: { name: string; dataTypeID: number }[] }> {
@@ -16,37 +18,38 @@ function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields:
   });
 }
 
-export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
+async function* readByOffset(client: pg.Client, config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
   const offset = typeof ctx.cursor === 'number' ? ctx.cursor : 0;
+  const body = (config.query ?? '').trim().replace(/;+\s*$/, '');
+  const sql = offset > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${offset}` : body;
+  const cursor = client.query(new Cursor(sql, config.params ?? []));
+  try {
+    let position = offset;
+    for (;;) {
+      let batch;
+      try {
+        batch = await readBatch(cursor, config.batchSize);
+      } catch (err) {
+        throw sqlError(err, 'config.query');
+      }
+      position += batch.rows.length;
+      const schema = batch.fields.map((f) => ({ name: f.name, type: logicalType(f.dataTypeID) }));
+      if (batch.rows.length > 0) yield { rows: batch.rows, cursor: position, schema };
+      if (batch.rows.length < config.batchSize) {
+        // An empty result still has columns: hand them on so the sink can create its table.
+        if (batch.rows.length === 0) yield { rows: [], cursor: position, schema };
+        return;
+      }
+    }
+  } finally {
+    await new Promise<void>((resolve) => cursor.close(() => resolve()));
+  }
+}
+
+export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
   const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source');
   try {
-    const body = config.query.trim().replace(/;+\s*$/, '');
-    const sql = offset > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${offset}` : body;
-    const cursor = client.query(new Cursor(sql, config.params ?? []));
-    try {
-      let position = offset;
-      for (;;) {
-        let batch;
-        try {
-          batch = await readBatch(cursor, config.batchSize);
-        } catch (err) {
-          const e = err as Error & { code?: string };
-          // Syntax errors, unknown tables/columns and wrong parameters fail every retry alike.
-          if (e.code && /^(42|22|0A)/.test(e.code)) throw new ConfigError(`config.query: ${e.message}`);
-          throw err;
-        }
-        position += batch.rows.length;
-        const schema = batch.fields.map((f) => ({ name: f.name, type: logicalType(f.dataTypeID) }));
-        if (batch.rows.length > 0) yield { rows: batch.rows, cursor: position, schema };
-        if (batch.rows.length < config.batchSize) {
-          // An empty result still has columns: hand them on so the sink can create its table.
-          if (batch.rows.length === 0) yield { rows: [], cursor: position, schema };
-          return;
-        }
-      }
-    } finally {
-      await new Promise<void>((resolve) => cursor.close(() => resolve()));
-    }
+    yield* isKeyset(config) ? readKeyset(client, config, ctx) : readByOffset(client, config, ctx);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -1,7 +1,10 @@
-// Row transforms between a source and a sink.
+// Row transforms between a source and a sink: one input part to one output part each.
 import { transform, type Connector } from '../../src/activities/connector.js';
+import { prepareDedupe } from './dedupe.js';
+import { prepareFilter } from './filter.js';
 import { prepareMap } from './map.js';
-import { transformMapConfig } from './schema.js';
+import { transformDedupeConfig, transformFilterConfig, transformMapConfig, transformValidateConfig } from './schema.js';
+import { prepareValidate } from './validate.js';
 
 export const transformConnector: Connector = {
   name: 'transform',
@@ -9,9 +12,27 @@ export const transformConnector: Connector = {
   nodes: [
     transform({
       verb: 'map',
-      description: 'Renames, drops and casts the fields of an upstream dataset, row by row.',
+      description: 'Casts, computes (CEL expressions), renames and drops the fields of an upstream dataset, row by row.',
       config: transformMapConfig,
       prepare: prepareMap,
+    }),
+    transform({
+      verb: 'filter',
+      description: 'Keeps the rows of an upstream dataset for which a CEL expression is true.',
+      config: transformFilterConfig,
+      prepare: prepareFilter,
+    }),
+    transform({
+      verb: 'dedupe',
+      description: 'Keeps the first row of each key across a whole upstream dataset.',
+      config: transformDedupeConfig,
+      prepare: prepareDedupe,
+    }),
+    transform({
+      verb: 'validate',
+      description: 'Checks the rows of an upstream dataset against per-field rules; rows that break one are bad records.',
+      config: transformValidateConfig,
+      prepare: prepareValidate,
     }),
   ],
 };

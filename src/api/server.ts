@@ -8,6 +8,7 @@ import { connectClient } from '../../temporal/connection.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createStore } from '../store/store.js';
+import type { Store } from '../store/types.js';
 import { createApp, type AppDeps } from './app.js';
 
 /** Listens on `port` (0 = any free port) and resolves once the server accepts connections. */
@@ -28,6 +29,8 @@ export async function startApi(deps: AppDeps, port: number, host?: string): Prom
 export interface RunningApi {
   server: http.Server;
   url: string;
+  /** The metadata store (a worker in the same process saves node state through it). */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startApiFromConfig(
     return {
       server,
       url: `http://127.0.0.1:${port}`,
+      store,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();

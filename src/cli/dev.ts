@@ -91,6 +91,8 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       taskQueue: config.SLUICE_TASK_QUEUE,
       stagingDir: config.SLUICE_STAGING_DIR,
       logger: logger.child({ role: 'central' }),
+      // Shares the API's store: the embedded database serves one connection only.
+      nodeStates: api.store,
     });
     const running = worker.run();
     stops.push(async () => {

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { startApiFromConfig } from '../api/server.js';
+import { checkFile, collectParam, timeoutOption, type CheckOptions } from './check.js';
 import { startDev } from './dev.js';
 import { printSchema, validateFiles } from './validate.js';
 import { runWorker } from './worker.js';
@@ -75,6 +76,19 @@ program
   .argument('<files...>')
   .action((files: string[]) => {
     process.exitCode = validateFiles(files) > 0 ? 1 : 0;
+  });
+
+program
+  .command('check')
+  .description("test every node's connection on the worker of its site (through Temporal, configured like `sluice worker`), or --local in this shell")
+  .argument('<file>')
+  .option('--param <name=value>', 'a pipeline param (repeatable)', collectParam, [])
+  .option('--local', "run the checks in this process, with this shell's environment as the secrets (no Temporal)")
+  .option('--timeout <duration>', "per node: how long its worker has to pick up the check, and then to finish it", timeoutOption, 30_000)
+  .action(async (file: string, opts: CheckOptions) => {
+    const code = await checkFile(file, opts);
+    // A check abandoned at its timeout may still hold a socket open; the answer is already printed.
+    process.exit(code);
   });
 
 program

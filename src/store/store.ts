@@ -1,15 +1,18 @@
-// The metadata store on PostgreSQL: pipelines and their immutable versions.
+// The metadata store on PostgreSQL: pipelines, their immutable versions, and node states.
 import pg from 'pg';
 import type { PipelineSpec } from '../dag/spec.js';
 import type { Logger } from '../log.js';
 import { specHash } from './hash.js';
 import { migrate } from './migrate.js';
+import { nodeStateStore } from './node-state.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
 export interface StoreOptions {
   /** Pool size; 1 for the embedded PGlite server, which serves one connection at a time. */
   maxConnections?: number;
   logger?: Logger;
+  /** Let the process exit while idle connections are open (for workers, which save state now and then). */
+  allowExitOnIdle?: boolean;
 }
 
 interface VersionRow {
@@ -41,7 +44,7 @@ async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Pr
 
 /** Connects, applies pending migrations, and returns the store. */
 export async function createStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, allowExitOnIdle: options.allowExitOnIdle ?? false });
   // An idle connection dropped by the server must not crash the process; the pool reconnects.
   pool.on('error', (err) => options.logger?.warn({ err: err.message }, 'metadata database connection lost'));
   try {
@@ -108,6 +111,8 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
       const row = res.rows[0];
       return row ? { ...toVersion(row), versions: row.versions } : null;
     },
+
+    ...nodeStateStore(pool),
 
     close: () => pool.end(),
   };

@@ -17,7 +17,15 @@ export interface PipelineSummary {
   updatedAt: Date;
 }
 
-export interface Store {
+/** State that nodes save for the next run of their pipeline (incremental high-water marks). */
+export interface NodeStateStore {
+  /** The saved state of each node of `pipeline`, by node id; {} when none. */
+  getNodeStates(pipeline: string): Promise<Record<string, unknown>>;
+  /** Replaces the saved state of each node in `states`, all in one statement; `runId` is the run that saved it. */
+  saveNodeStates(pipeline: string, runId: string, states: Record<string, unknown>): Promise<void>;
+}
+
+export interface Store extends NodeStateStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */

@@ -1,2 +1,3 @@
 // Entry point of the workflow bundle (the worker's workflowsPath).
 export { runPipeline } from './workflow.js';
+export { checkPipeline } from './check.js';

@@ -48,9 +48,52 @@ export interface RunInput {
   version: number;
   spec: PipelineSpec;
   params: Record<string, unknown>;
+  /** State the last successful run saved, by node id (incremental high-water marks); the API reads it at start. */
+  state?: Record<string, unknown>;
 }
 
 export type RunResult = RunProgress;
+
+/** The central activity that saves node states after a successful run (registered by central workers). */
+export const SAVE_STATE_ACTIVITY = 'sluice.saveState';
+
+/** What sluice.saveState stores: the new state of each node that reported one, for the next run to start from. */
+export interface SaveStateInput {
+  pipeline: string;
+  runId: string;
+  states: Record<string, unknown>;
+}
+
+export const CHECK_WORKFLOW_TYPE = 'checkPipeline';
+/** The check activity every worker (central and site) registers. */
+export const CHECK_ACTIVITY = 'sluice.check';
+/** How long a node's worker has to pick up its check, and then to finish it. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 30_000;
+
+/** Input of checkPipeline: what a run would get, plus the per-node timeout. */
+export interface CheckInput extends RunInput {
+  timeoutMs?: number;
+}
+
+/** One node's check, run by the worker of its site; secrets are still { $secret } references. */
+export interface NodeCheckTask {
+  pipeline: string;
+  nodeId: string;
+  type: string;
+  site: string | null;
+  /** Config with params and run templates resolved. */
+  config: Record<string, unknown>;
+  /** The check gives up (ok: false) after this long. */
+  timeoutMs: number;
+}
+
+/** A node's check: passed (with its duration), not run (and why), or failed (message scrubbed of secrets). */
+export type NodeCheckResult = { ok: true; ms: number } | { ok: true; skipped: string } | { ok: false; error: string };
+
+export interface CheckResult {
+  ok: boolean;
+  nodes: Record<string, NodeCheckResult>;
+}
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

@@ -9,6 +9,7 @@ import {
   pauseSignal,
   progressQuery,
   resumeSignal,
+  SAVE_STATE_ACTIVITY,
   SLUICE_PIPELINE,
   SLUICE_STATUS,
   type NodeProgress,
@@ -18,6 +19,7 @@ import {
   type RunProgress,
   type RunResult,
   type RunStatus,
+  type SaveStateInput,
 } from './messages.js';
 import { CONFIG_ERROR, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
 
@@ -27,6 +29,10 @@ const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30 * 1000;
 const DEFAULT_RETRY: RetryPolicy = { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 };
 
 type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
+type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
+
+/** Guards the sluice.saveState call added after runs that were recorded without it. */
+const SAVE_STATE_PATCH = 'save-node-state';
 
 function emptyStats(): NodeStats {
   return { rowsIn: 0, rowsOut: 0 };
@@ -62,6 +68,20 @@ function failureDetails(err: unknown): NodeFailureDetails | undefined {
     return cause.details[0] as NodeFailureDetails;
   }
   return undefined;
+}
+
+/** The `state` output of each succeeded node (e.g. an incremental read's new high-water mark). */
+function statesToSave(progress: RunProgress): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(progress.nodes).flatMap(([id, p]) => (p.outputs?.state === undefined ? [] : [[id, p.outputs.state]])));
+}
+
+/** Saves node states centrally; a worker without the metadata database fails it with a ConfigError. */
+function saveStateActivity(): SaveStateActivity {
+  return wf.proxyActivities<Record<string, SaveStateActivity>>({
+    summary: 'save node state',
+    startToCloseTimeout: 60_000,
+    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [CONFIG_ERROR] },
+  })[SAVE_STATE_ACTIVITY]!;
 }
 
 /** Runs one pipeline: nodes in dependency order, up to maxParallel at once, pausable mid-node. */
@@ -135,6 +155,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
 
   async function runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const p = progress.nodes[node.id]!;
+    const savedState = input.state?.[node.id];
     let config: Record<string, unknown>;
     try {
       config = resolveTemplates(node.config, templateContext(), 'config') as Record<string, unknown>;
@@ -181,6 +202,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
           config,
           inputs,
           limits: limits(spec, node),
+          ...(savedState === undefined ? {} : { state: savedState }),
           ...(checkpoint === undefined ? {} : { checkpoint }),
         };
         const result = await execution.run(() => activities(executions)[node.type]!(task));
@@ -290,6 +312,20 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
       progress.endedAt = now();
       setStatus('failed');
       throw ApplicationFailure.nonRetryable(error, 'NodeFailed');
+    }
+    const newStates = statesToSave(progress);
+    // Marks advance only once the whole run succeeded: a failed run leaves them, so its rows are read again.
+    if (Object.keys(newStates).length > 0 && wf.patched(SAVE_STATE_PATCH)) {
+      try {
+        await saveStateActivity()({ pipeline: input.pipeline, runId: info.workflowId, states: newStates });
+      } catch (err) {
+        if (wf.isCancellation(err)) throw err;
+        const error = `node state not saved: ${errorMessage(err)}`;
+        progress.error = error;
+        progress.endedAt = now();
+        setStatus('failed');
+        throw ApplicationFailure.nonRetryable(error, 'StateNotSaved');
+      }
     }
     progress.endedAt = now();
     setStatus('completed');

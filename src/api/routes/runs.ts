@@ -46,7 +46,8 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
         throw new NotFoundError(body.version === undefined ? `pipeline ${name} not found` : `pipeline ${name} has no version ${body.version}`);
       }
       const params = resolveParams(pv.spec.params, body.params);
-      const { workflowType, options } = startOptions(pv, params, taskQueue);
+      // Incremental reads continue from the marks the pipeline's last successful run saved.
+      const { workflowType, options } = startOptions(pv, params, taskQueue, await store.getNodeStates(pv.name));
       const handle = await client.workflow.start(workflowType, options);
       const created: z.infer<typeof runCreatedResponse> = { runId: handle.workflowId };
       res.status(201).location(`/api/v1/runs/${encodeURIComponent(handle.workflowId)}`).json(created);

@@ -21,12 +21,21 @@ export function dagDetails(spec: PipelineVersion['spec']): string {
   return [`**Nodes and edges** (${spec.nodes.length})`, '', ...lines].join('\n');
 }
 
+/** Saved node states that this version's nodes can use: states of nodes no longer in the spec stay out of the input. */
+export function stateForRun(spec: PipelineVersion['spec'], saved: Record<string, unknown>): Record<string, unknown> | undefined {
+  const ids = new Set(spec.nodes.map((n) => n.id));
+  const entries = Object.entries(saved).filter(([id]) => ids.has(id));
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
 export function startOptions(
   pv: PipelineVersion,
   params: Record<string, unknown>,
   taskQueue: string,
+  savedState: Record<string, unknown> = {},
 ): { workflowType: typeof WORKFLOW_TYPE; options: WorkflowStartOptions } {
-  const input: RunInput = { pipeline: pv.name, version: pv.version, spec: pv.spec, params };
+  const state = stateForRun(pv.spec, savedState);
+  const input: RunInput = { pipeline: pv.name, version: pv.version, spec: pv.spec, params, ...(state ? { state } : {}) };
   const memo: RunMemo = { pipeline: pv.name, version: pv.version };
   const n = pv.spec.nodes.length;
   return {

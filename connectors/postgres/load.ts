@@ -1,0 +1,104 @@
+// Getting one batch of rows into a table: COPY for append and replace, multi-row INSERT ... ON
+// CONFLICT for upsert, and a row-by-row fallback under savepoints that isolates refused rows.
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { BadRecord } from '../../src/activities/connector.js';
+import type { Row } from '../../src/activities/staging.js';
+import type { PostgresWriteConfig } from './schema.js';
+import { quoteTable } from './types.js';
+
+/** PostgreSQL allows 65535 bind parameters per statement. */
+const MAX_PARAMS = 60_000;
+
+/** Where a batch goes: the configured table, or replace mode's shadow table; `config.table` names it in messages. */
+export interface LoadTarget {
+  config: PostgresWriteConfig;
+  table: string;
+  columns: readonly string[];
+}
+
+function csvValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+async function copyRows(client: pg.Client, { table, columns }: LoadTarget, rows: readonly Row[]): Promise<void> {
+  const cols = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const stream = client.query(copyFrom(`COPY ${quoteTable(table)} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+  const CHUNK = 1000;
+  async function* lines() {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      let buf = '';
+      for (const row of rows.slice(i, i + CHUNK)) buf += columns.map((c) => csvValue(row[c])).join(',') + '\n';
+      yield buf;
+    }
+  }
+  await pipeline(Readable.from(lines()), stream);
+}
+
+function insertStatement({ config, table, columns }: LoadTarget, rows: readonly Row[]): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = rows.map(
+    (row) =>
+      `(${columns
+        .map((c) => {
+          const v = row[c];
+          values.push(v !== null && typeof v === 'object' ? JSON.stringify(v) : (v ?? null));
+          return `$${values.length}`;
+        })
+        .join(', ')})`,
+  );
+  let conflict = '';
+  if (config.mode === 'upsert') {
+    const key = config.key ?? [];
+    const updates = columns.filter((c) => !key.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
+    conflict = ` ON CONFLICT (${key.map((k) => pg.escapeIdentifier(k)).join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
+  }
+  return { text: `INSERT INTO ${quoteTable(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) VALUES ${tuples.join(', ')}${conflict}`, values };
+}
+
+/** One statement cannot update the same key twice: keep the last row of each key. */
+function lastPerKey(rows: readonly Row[], key: readonly string[]): Row[] {
+  const byKey = new Map<string, Row>();
+  for (const row of rows) byKey.set(JSON.stringify(key.map((k) => row[k] ?? null)), row);
+  return [...byKey.values()];
+}
+
+export async function loadBulk(client: pg.Client, target: LoadTarget, rows: readonly Row[]): Promise<void> {
+  if (target.config.mode !== 'upsert') return copyRows(client, target, rows);
+  const unique = lastPerKey(rows, target.config.key ?? []);
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / target.columns.length));
+  for (let i = 0; i < unique.length; i += perStatement) {
+    const stmt = insertStatement(target, unique.slice(i, i + perStatement));
+    await client.query(stmt.text, stmt.values);
+  }
+}
+
+/** Integrity-constraint (23) and data-exception (22) errors are about rows, not the load. */
+export function isRowError(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return typeof code === 'string' && (code.startsWith('23') || code.startsWith('22'));
+}
+
+/** Loads rows one by one under savepoints, returning those the table refuses. */
+export async function loadRowByRow(client: pg.Client, target: LoadTarget, rows: readonly Row[], index: number): Promise<BadRecord[]> {
+  const { config } = target;
+  const rejected: BadRecord[] = [];
+  const candidates = config.mode === 'upsert' ? lastPerKey(rows, config.key ?? []) : rows;
+  for (const [i, row] of candidates.entries()) {
+    await client.query('SAVEPOINT sluice_row');
+    try {
+      const stmt = insertStatement(target, [row]);
+      await client.query(stmt.text, stmt.values);
+      await client.query('RELEASE SAVEPOINT sluice_row');
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT sluice_row');
+      rejected.push({ reason: `${config.table}: ${(err as Error).message}`, position: `part ${index} row ${i + 1}`, record: row });
+    }
+  }
+  return rejected;
+}
