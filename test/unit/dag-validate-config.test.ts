@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PG, errorsOf, readNode, sleepNode, spec, writeNode } from './dag-fixtures.js';
+import { catalog } from '../../connectors/catalog.js';
+
+/** Every node type that produces a dataset, as the validator lists them. */
+const PRODUCERS = [...catalog.values()].filter((d) => d.producesDataset).map((d) => d.type).sort().join(', ');
 
 function mapNode(id: string, needs: string[], config: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, type: 'transform.map', needs, config };
@@ -57,8 +61,8 @@ test('a template embedded in text is checked as the string it will become', () =
 });
 
 test('an unknown config key is an error even when its value is a template or a secret', () => {
-  const errors = errorsOf(spec([readNode('extract', { config: { connection: PG, query: 'q', table: '{{ run.id }}', pass: { $secret: 'P' } } })]));
-  assert.deepEqual(errors, ['nodes[0].config.table: unknown key "table"', 'nodes[0].config.pass: unknown key "pass"']);
+  const errors = errorsOf(spec([readNode('extract', { config: { connection: PG, query: 'q', extra: '{{ run.id }}', pass: { $secret: 'P' } } })]));
+  assert.deepEqual(errors, ['nodes[0].config.extra: unknown key "extra"', 'nodes[0].config.pass: unknown key "pass"']);
 });
 
 test('secret names must be upper-case identifiers, and a secret ref holds nothing else', () => {
@@ -131,10 +135,10 @@ test('when conditions are checked like config templates', () => {
 
 test('a node that reads a dataset needs an upstream that produces one', () => {
   assert.deepEqual(errorsOf(spec([sleepNode('nap'), writeNode('load', ['nap'])])), [
-    'nodes[1].needs: postgres.write reads a dataset, so it needs an upstream node that produces one (postgres.read, transform.map)',
+    `nodes[1].needs: postgres.write reads a dataset, so it needs an upstream node that produces one (${PRODUCERS})`,
   ]);
   assert.deepEqual(errorsOf(spec([mapNode('clean', [])])), [
-    'nodes[0].needs: transform.map reads a dataset, so it needs an upstream node that produces one (postgres.read, transform.map)',
+    `nodes[0].needs: transform.map reads a dataset, so it needs an upstream node that produces one (${PRODUCERS})`,
   ]);
 });
 
