@@ -3,12 +3,16 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Creates the process logger; JSON lines on stdout. */
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'sluice'): Logger {
-  return pino({
+/**
+ * Creates the process logger: JSON lines on stdout for services, or on stderr (`toStderr`) for
+ * commands whose stdout is their answer (`sluice check`).
+ */
+export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'sluice', toStderr = false): Logger {
+  const options = {
     name,
     level,
     // Config objects may carry connection strings; never log them even if someone tries.
     redact: { paths: ['config.connection', '*.config.connection', 'password', '*.password'], censor: '[redacted]' },
-  });
+  };
+  return toStderr ? pino(options, pino.destination(2)) : pino(options);
 }

@@ -29,7 +29,8 @@ function sluice(args: string[], extraEnv: Record<string, string>): Promise<{ cod
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': stdout may still hold data when the process exits.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

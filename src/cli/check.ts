@@ -75,7 +75,7 @@ function loadSpec(file: string, out: (line: string) => void): PipelineSpec | nul
 }
 
 async function checkLocally(input: CheckInput, env: NodeJS.ProcessEnv): Promise<CheckResult> {
-  const check = nodeChecker({ connectors, env, logger: createLogger(env.LOG_LEVEL ?? 'silent'), where: 'this shell' });
+  const check = nodeChecker({ connectors, env, logger: createLogger(env.LOG_LEVEL ?? 'silent', 'sluice', true), where: 'this shell' });
   const runId = `local-${input.pipeline}`;
   const results = await Promise.all(
     planChecks(input, runId).map(async (p): Promise<[string, NodeCheckResult]> => [p.nodeId, 'result' in p ? p.result : await check(p.task, { runId, attempt: 1 })]),
