@@ -77,7 +77,7 @@ async function sluiceRun(): Promise<{ ms: number; peakRss: number; idleRss: numb
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-staging-'));
   const taskQueue = `bench-${process.pid}`;
   let logs = '';
-  const worker = spawn(process.execPath, [path.join(import.meta.dirname, '..', 'bin', 'sluice.js'), 'worker'], {
+  const worker = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), path.join(import.meta.dirname, '..', 'bin', 'sluice.js'), 'worker'], {
     env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLUICE_TASK_QUEUE: taskQueue, SLUICE_STAGING_DIR: staging, BENCH_DB: dbUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
