@@ -10,7 +10,7 @@ import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTest
 import { progressOf, spec, startRun } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 
-const ROWS = 50_000;
+const ROWS = 150_000;
 const KEYS = 5000;
 const BATCH = 250;
 
@@ -81,7 +81,13 @@ test('pausing in the middle of dedupe and resuming keeps exactly one row per key
   // Progress reports a node's counts when it stops; while it runs, its staged parts show how far it got.
   const parts = path.join(worker.stagingDir, handle.workflowId, 'unique');
   const staged = () => (fs.existsSync(parts) ? fs.readdirSync(parts).filter((f) => f.startsWith('part-')).length : 0);
-  await waitFor(async () => staged() >= 20, 'dedupe to be part-way through its input', 60_000);
+  // Signal as soon as the node is under way: a pause reaches it with its next heartbeat, and it
+  // must still have parts left by then.
+  const deadline = Date.now() + 60_000;
+  while (staged() < 2) {
+    if (Date.now() > deadline) throw new Error('dedupe did not start within 60s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
   await handle.signal('pause');
   const paused = await waitFor(async () => {
     const p = await progressOf(handle);
