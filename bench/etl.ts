@@ -78,7 +78,7 @@ async function sluiceRun(): Promise<{ ms: number; peakRss: number; idleRss: numb
   const taskQueue = `bench-${process.pid}`;
   let logs = '';
   const worker = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), path.join(import.meta.dirname, '..', 'bin', 'sluice.js'), 'worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLUICE_TASK_QUEUE: taskQueue, SLUICE_STAGING_DIR: staging, BENCH_DB: dbUrl, LOG_LEVEL: 'info' },
+    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? process.env.NODE_OPTIONS, TEMPORAL_ADDRESS: server.address, SLUICE_TASK_QUEUE: taskQueue, SLUICE_STAGING_DIR: staging, BENCH_DB: dbUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   worker.stdout.on('data', (d: Buffer) => (logs += d.toString()));
