@@ -4,19 +4,11 @@
 // same convention csv.read and PostgreSQL's CSV format read back.
 import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { bigintReplacer, openDirectorySink, type FileEncoder } from '../files/sink.js';
+import { openDirectorySink, type FileEncoder } from '../files/sink.js';
+import { csvField } from '../text.js';
 import type { CsvWriteConfig } from './schema.js';
 
 const ROWS_PER_PIECE = 1000;
-
-/** One CSV field: quoted when it holds the delimiter, a quote or a line break, or is empty text. */
-export function csvField(value: unknown, delimiter: string): string {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'object' ? JSON.stringify(value, bigintReplacer) : String(value);
-  if (s === '') return '""';
-  if (s.includes(delimiter) || s.includes('"') || s.includes('\n') || s.includes('\r')) return `"${s.replace(/"/g, '""')}"`;
-  return s;
-}
 
 export function csvEncoder(config: Pick<CsvWriteConfig, 'header' | 'delimiter'>): FileEncoder {
   return {

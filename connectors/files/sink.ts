@@ -29,8 +29,6 @@ export interface DirectorySinkConfig {
   gzip: boolean;
 }
 
-/** JSON has no bigint: a JavaScript bigint inside a json value is written as its decimal string. */
-export const bigintReplacer = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
 
 export function partFileName(index: number, extension: string, gzip: boolean): string {
   return `part-${String(index).padStart(5, '0')}.${extension}${gzip ? '.gz' : ''}`;

@@ -4,7 +4,8 @@
 // row_to_json does; numerics, timestamps and dates stay strings so no reader rounds them.
 import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { bigintReplacer, openDirectorySink, type FileEncoder } from '../files/sink.js';
+import { openDirectorySink, type FileEncoder } from '../files/sink.js';
+import { bigintReplacer } from '../text.js';
 import type { JsonlWriteConfig } from './schema.js';
 
 const ROWS_PER_PIECE = 1000;

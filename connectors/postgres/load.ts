@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { BadRecord } from '../../src/activities/connector.js';
 import type { Row } from '../../src/activities/staging.js';
 import type { PostgresWriteConfig } from './schema.js';
+import { csvField } from '../text.js';
 import { quoteTable } from './types.js';
 
 /** PostgreSQL allows 65535 bind parameters per statement. */
@@ -19,12 +20,6 @@ export interface LoadTarget {
   columns: readonly string[];
 }
 
-function csvValue(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
 async function copyRows(client: pg.Client, { table, columns }: LoadTarget, rows: readonly Row[]): Promise<void> {
   const cols = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
   const stream = client.query(copyFrom(`COPY ${quoteTable(table)} (${cols}) FROM STDIN WITH (FORMAT csv)`));
@@ -32,7 +27,7 @@ async function copyRows(client: pg.Client, { table, columns }: LoadTarget, rows:
   async function* lines() {
     for (let i = 0; i < rows.length; i += CHUNK) {
       let buf = '';
-      for (const row of rows.slice(i, i + CHUNK)) buf += columns.map((c) => csvValue(row[c])).join(',') + '\n';
+      for (const row of rows.slice(i, i + CHUNK)) buf += columns.map((c) => csvField(row[c], ',', true)).join(',') + '\n';
       yield buf;
     }
   }

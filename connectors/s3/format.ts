@@ -5,24 +5,15 @@
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { bigintReplacer as replacer, csvField } from '../text.js';
 import type { S3WriteConfig } from './schema.js';
 
 const gzip = promisify(zlib.gzip);
 
-/** JSON has no bigint; a JavaScript bigint is written as its decimal string. */
-const replacer = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
-
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'object' ? JSON.stringify(value, replacer) : String(value);
-  if (s === '') return '""';
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function encodeRows(rows: readonly Row[], schema: readonly ColumnSchema[], format: S3WriteConfig['format']): string {
   if (format === 'jsonl') return rows.map((r) => JSON.stringify(r, replacer) + '\n').join('');
   const names = schema.map((c) => c.name);
-  const line = (values: unknown[]) => values.map(csvField).join(',') + '\n';
+  const line = (values: unknown[]) => values.map((v) => csvField(v)).join(',') + '\n';
   return line(names) + rows.map((r) => line(names.map((n) => r[n]))).join('');
 }
 
