@@ -2,13 +2,11 @@
 // run the node, with that worker's secrets. A failed check is a result, never a thrown error, so
 // Temporal does not retry a wrong password and the workflow reports every node at once.
 import { Context } from '@temporalio/activity';
-import type { z } from 'zod';
-import { formatPath } from '../dag/path.js';
 import type { Logger } from '../log.js';
 import type { NodeCheckResult, NodeCheckTask } from '../workflows/messages.js';
 import type { AnyNodeType, Connector } from './connector.js';
-import { ConfigError, scrub } from './errors.js';
-import { resolveSecrets } from './secrets.js';
+import { scrub } from './errors.js';
+import { parseNodeConfig } from './node-config.js';
 
 export interface CheckDeps {
   connectors: readonly Connector[];
@@ -32,12 +30,6 @@ function nodeTypes(connectors: readonly Connector[]): Map<string, AnyNodeType> {
   return new Map(connectors.flatMap((c) => c.nodes.map((n): [string, AnyNodeType] => [`${c.name}.${n.verb}`, n])));
 }
 
-function configProblems(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${formatPath(['config', ...i.path.filter((p): p is string | number => typeof p !== 'symbol')])}: ${i.message}`)
-    .join('; ');
-}
-
 /** Rejects after `ms`; aborting `signal` (the check ended) clears the timer. */
 function deadline(ms: number, signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
@@ -58,14 +50,13 @@ export function nodeChecker(deps: CheckDeps): (task: NodeCheckTask, run: CheckRu
     const stop = new AbortController();
     const started = performance.now();
     try {
-      const resolved = resolveSecrets(task.config, deps.env, where);
-      secrets = resolved.secrets;
-      const parsed = node.config.safeParse(resolved.value);
-      if (!parsed.success) throw new ConfigError(configProblems(parsed.error));
+      const { config } = parseNodeConfig(node.config, task.config, deps.env, where, (values) => {
+        secrets = values;
+      });
       if (!node.check) return { ok: true, skipped: 'no check for this node type' };
       const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
       const ctx = { runId: run.runId, pipeline: task.pipeline, nodeId: task.nodeId, attempt: run.attempt, log, signal };
-      await Promise.race([node.check(parsed.data, ctx), deadline(task.timeoutMs, stop.signal)]);
+      await Promise.race([node.check(config, ctx), deadline(task.timeoutMs, stop.signal)]);
       const ms = Math.round(performance.now() - started);
       log.info({ ms }, 'node check passed');
       return { ok: true, ms };

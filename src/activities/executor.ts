@@ -9,7 +9,7 @@ import type { NodeStats } from '../workflows/messages.js';
 import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
 import { ConfigError, toFailure } from './errors.js';
-import { resolveSecrets } from './secrets.js';
+import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef, type StagingStore } from './staging.js';
 
 export interface ExecutorDeps {
@@ -64,20 +64,16 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     const timer = setInterval(beat, deps.heartbeatMs ?? 1000);
     const stop = deps.drain ? AbortSignal.any([actx.cancellationSignal, deps.drain]) : actx.cancellationSignal;
     try {
-      const resolved = resolveSecrets(task.config, deps.env, task.site ? `site ${task.site}` : 'central worker');
-      secrets = resolved.secrets;
-      const parsed = def.config.safeParse(resolved.value);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `config${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`);
-        throw new ConfigError(problems.join('; '));
-      }
+      const { config } = parseNodeConfig(def.config, task.config, deps.env, task.site ? `site ${task.site}` : 'central worker', (values) => {
+        secrets = values;
+      });
       const ctx: NodeContext<z.output<S>> = {
         runId: task.runId,
         pipeline: task.pipeline,
         nodeId: task.nodeId,
         site: task.site,
         attempt,
-        config: parsed.data,
+        config,
         inputs: task.inputs,
         checkpoint,
         staging: deps.staging,

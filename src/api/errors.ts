@@ -1,4 +1,5 @@
 // Typed errors raised where a request goes wrong; problem.ts maps them (and library errors) to HTTP.
+import { appendPath } from '../dag/path.js';
 import type { z } from 'zod';
 
 export interface FieldError {
@@ -69,14 +70,9 @@ export class UnavailableError extends ApiError {
   }
 }
 
-/** JSON-path-like rendering of a zod issue path: `params.x`, `nodes[2].config`. */
+/** A zod issue path in the spec's path style (`params.x`, `nodes[2].config`), under `prefix`. */
 export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
-  let out = prefix;
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${String(seg)}` : String(seg);
-  }
-  return out;
+  return path.reduce<string>((out, seg) => appendPath(out, typeof seg === 'symbol' ? String(seg) : seg), prefix);
 }
 
 /** Every zod issue as a field error, paths under `prefix` (e.g. 'query'). */

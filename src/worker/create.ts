@@ -2,8 +2,6 @@
 // or site (`site` set: that site's node activities only, on `<base>-site-<site>`).
 import { createRequire } from 'node:module';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
-import { catalog } from '../../connectors/catalog.js';
-import { runners } from '../../connectors/runners.js';
 import { connectors } from '../../connectors/index.js';
 import { checkActivity } from '../activities/check.js';
 import { createActivities } from '../activities/index.js';
@@ -46,16 +44,17 @@ export const workflowsPath = require.resolve('../workflows/index.ts');
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const logger = setup.logger ?? createLogger();
   installRuntime(logger);
+  const env = setup.env ?? process.env;
   // The store this worker writes datasets to: SLUICE_STAGING_URL (S3) or the local stagingDir.
-  const stagingEnv = stagingSettings(setup.env ?? process.env);
+  const stagingEnv = stagingSettings(env);
   const staging = createStagingStore(setup.stagingDir, stagingEnv, setup.site ? `site ${setup.site}` : 'central');
   const activities = {
-    ...createActivities(catalog, runners, { staging, logger, env: setup.env ?? process.env, ...(setup.drain ? { drain: setup.drain } : {}) }),
+    ...createActivities(connectors, { staging, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
-    [CHECK_ACTIVITY]: checkActivity({ connectors, env: setup.env ?? process.env, logger }),
+    [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger }),
     // Runs call it on their own (central) task queue once they succeed.
-    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, (setup.env ?? process.env).DATABASE_URL, logger)),
+    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, env.DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const worker = await Worker.create({
