@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getRunView } from '../src/api/runs/view.js';
 import type { RunProgress } from '../src/workflows/messages.js';
-import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
+import { createSlowFilter, createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { assertExactlyOnce, ledgerBatches, pollUntil, seedOrders, spawnWorker, type WorkerProcess } from './helpers/exactly-once.js';
 import { spec, startRun } from './helpers/pipelines.js';
 
@@ -22,6 +22,7 @@ const workers: WorkerProcess[] = [];
 before(async () => {
   [env, db] = await Promise.all([temporalEnv(), createTestDatabase()]);
   await seedOrders(db, ROWS);
+  await createSlowFilter(db);
 });
 
 after(async () => {
@@ -44,8 +45,8 @@ test('SIGKILL of the worker mid-read: the read resumes after its last key on a n
       {
         id: 'extract',
         type: 'postgres.read',
-        // The uncorrelated subquery runs once per batch: 20ms each, so the read lasts seconds and can be hit mid-way.
-        config: { connection: { $secret: 'EXO_DB' }, table: 'src.orders', where: '(SELECT 1 FROM pg_sleep(0.02)) = 1', batchSize: BATCH },
+        // 20ms per batch of rows, so the read lasts seconds and can be hit mid-way.
+        config: { connection: { $secret: 'EXO_DB' }, table: 'src.orders', where: `slow_every(id, ${BATCH}, 0.02)`, batchSize: BATCH },
       },
       { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection: { $secret: 'EXO_DB' }, table: 'dst_read', mode: 'append' } },
     ],

@@ -7,7 +7,7 @@ import type { SourceBatch, SourceContext } from '../../src/activities/connector.
 import { ConfigError } from '../../src/activities/errors.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
 import { startBound, stateAfter } from './incremental.js';
-import { batchQuery, planKeyset, sqlError, type Bound, type KeysetPlan } from './plan.js';
+import { batchQuery, sqlError, type Bound, type KeysetPlan } from './plan.js';
 import type { PostgresReadConfig } from './schema.js';
 import { logicalType } from './types.js';
 
@@ -20,7 +20,7 @@ function isKeysetCursor(v: unknown): v is KeysetCursor {
   return typeof v === 'object' && v !== null && Array.isArray((v as KeysetCursor).after);
 }
 
-function firstBound(plan: KeysetPlan, ctx: SourceContext): Bound | null {
+export function firstBound(plan: KeysetPlan, ctx: SourceContext): Bound | null {
   // A resumed read continues after its own last batch, which is past any saved mark.
   if (isKeysetCursor(ctx.cursor)) return { columns: plan.order, values: ctx.cursor.after };
   if (plan.incremental === null) return null;
@@ -29,7 +29,7 @@ function firstBound(plan: KeysetPlan, ctx: SourceContext): Bound | null {
   return bound;
 }
 
-function lastKey(plan: KeysetPlan, rows: readonly Row[]): unknown[] {
+export function lastKey(plan: KeysetPlan, rows: readonly Row[]): unknown[] {
   const last = rows[rows.length - 1]!;
   const values = plan.order.map((c) => last[c]);
   const nulls = plan.order.filter((c, i) => values[i] === null || values[i] === undefined);
@@ -39,9 +39,7 @@ function lastKey(plan: KeysetPlan, rows: readonly Row[]): unknown[] {
   return values;
 }
 
-export async function* readKeyset(client: pg.Client, config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
-  const plan = await planKeyset(client, config);
-  let bound = firstBound(plan, ctx);
+export async function* readKeyset(plan: KeysetPlan, client: pg.Client, config: PostgresReadConfig, bound: Bound | null, ctx: SourceContext): AsyncIterable<SourceBatch> {
   let yielded = false;
   for (;;) {
     const query = batchQuery(plan, bound, config.batchSize);

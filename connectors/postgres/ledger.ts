@@ -19,17 +19,15 @@ export async function ensureLedger(client: pg.Client): Promise<void> {
 }
 
 /**
- * Claims batch `index` inside the caller's open transaction; false when another execution
- * committed it already. A concurrent execution of the same batch blocks here until the first commits.
+ * Claims `batches` inside the caller's open transaction; returns the indexes no other execution
+ * committed already. A concurrent execution of the same batch blocks here until the first commits.
  */
-export async function claim(client: pg.Client, runId: string, nodeId: string, index: number, rows: number): Promise<boolean> {
-  const res = await client.query(`INSERT INTO ${LEDGER} (run_id, node_id, batch, rows) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
-    runId,
-    nodeId,
-    index,
-    rows,
-  ]);
-  return res.rowCount === 1;
+export async function claim(client: pg.Client, runId: string, nodeId: string, batches: readonly { index: number; rows: number }[]): Promise<Set<number>> {
+  const res = await client.query<{ batch: number }>(
+    `INSERT INTO ${LEDGER} (run_id, node_id, batch, rows) SELECT $1, $2, b, r FROM unnest($3::int[], $4::int[]) AS t(b, r) ON CONFLICT DO NOTHING RETURNING batch`,
+    [runId, nodeId, batches.map((b) => b.index), batches.map((b) => b.rows)],
+  );
+  return new Set(res.rows.map((r) => r.batch));
 }
 
 export async function isCommitted(client: pg.Client, runId: string, nodeId: string, index: number): Promise<boolean> {

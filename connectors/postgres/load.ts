@@ -34,6 +34,12 @@ async function copyRows(client: pg.Client, { table, columns }: LoadTarget, rows:
   await pipeline(Readable.from(lines()), stream);
 }
 
+/** Loads batches already in COPY text format, as they are (their columns are the target's, in order), with one COPY. */
+export async function copyText(client: pg.Client, { table, columns }: LoadTarget, data: readonly Buffer[]): Promise<void> {
+  const cols = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  await pipeline(Readable.from(data), client.query(copyFrom(`COPY ${quoteTable(table)} (${cols}) FROM STDIN`)));
+}
+
 function insertStatement({ config, table, columns }: LoadTarget, rows: readonly Row[]): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const tuples = rows.map(

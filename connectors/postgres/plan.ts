@@ -21,6 +21,13 @@ export interface KeysetPlan {
   incremental: string | null;
   /** Config path blamed for SQL errors of the batches (bad where clause, bad query). */
   sqlPath: string;
+  /** The columns a batch returns, in order, with their type OIDs. */
+  fields: ProbedField[];
+}
+
+export interface ProbedField {
+  name: string;
+  dataTypeID: number;
 }
 
 /** Uses keyset pagination: a table, or a query with a key. A query without a key pages by OFFSET. */
@@ -60,10 +67,12 @@ export async function planKeyset(client: pg.Client, config: PostgresReadConfig):
   const from = table !== undefined ? quoteTable(table) : `(${(config.query ?? '').trim().replace(/;+\s*$/, '')}) AS sluice_source`;
   const what = table !== undefined ? `table ${table}` : 'the query';
   let available: string[];
+  let probed: ProbedField[];
   try {
     // Table mode probes without the where clause, so the params (which belong to it) are not bound here.
     const probe = await client.query(`SELECT * FROM ${from} LIMIT 0`, table !== undefined ? [] : (config.params ?? []));
-    available = probe.fields.map((f) => f.name);
+    probed = probe.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
+    available = probed.map((f) => f.name);
   } catch (err) {
     throw sqlError(err, table !== undefined ? 'config.table' : 'config.query');
   }
@@ -98,6 +107,7 @@ export async function planKeyset(client: pg.Client, config: PostgresReadConfig):
     order: incremental === null ? key : [incremental, ...key.filter((k) => k !== incremental)],
     incremental,
     sqlPath: table === undefined ? 'config.query' : config.where !== undefined ? 'config.where' : 'config.table',
+    fields: config.columns ? config.columns.map((c) => probed.find((f) => f.name === c)!) : probed,
   };
 }
 
@@ -107,21 +117,46 @@ export interface Bound {
   values: unknown[];
 }
 
-/** The SQL of one batch: the rows after `bound`, in key order, at most `limit` of them. */
-export function batchQuery(plan: KeysetPlan, bound: Bound | null, limit: number): { text: string; values: unknown[] } {
-  const values = [...plan.params];
+/** The rows after `bound`, in key order, at most `limit` of them; `bind` turns a value into SQL. */
+function selectAfter(plan: KeysetPlan, bound: Bound | null, bind: (v: unknown) => string, limit: number | null): string {
   const conditions: string[] = [];
   if (plan.where !== null) conditions.push(`(${plan.where})`);
   // A row without a value for the incremental column can never pass a mark; it is not read.
   if (plan.incremental !== null) conditions.push(`${pg.escapeIdentifier(plan.incremental)} IS NOT NULL`);
   if (bound !== null) {
-    const placeholders = bound.values.map((v) => {
-      values.push(v);
-      return `$${values.length}`;
-    });
-    conditions.push(`(${bound.columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) > (${placeholders.join(', ')})`);
+    conditions.push(`(${bound.columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) > (${bound.values.map(bind).join(', ')})`);
   }
   const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   const order = plan.order.map((c) => pg.escapeIdentifier(c)).join(', ');
-  return { text: `SELECT ${plan.select} FROM ${plan.from}${where} ORDER BY ${order} LIMIT ${limit}`, values };
+  return `SELECT ${plan.select} FROM ${plan.from}${where} ORDER BY ${order}${limit === null ? '' : ` LIMIT ${limit}`}`;
+}
+
+/** The SQL of one batch: the rows after `bound`, in key order, at most `limit` of them. */
+export function batchQuery(plan: KeysetPlan, bound: Bound | null, limit: number): { text: string; values: unknown[] } {
+  const values = [...plan.params];
+  const text = selectAfter(
+    plan,
+    bound,
+    (v) => {
+      values.push(v);
+      return `$${values.length}`;
+    },
+    limit,
+  );
+  return { text, values };
+}
+
+/**
+ * A value as an untyped SQL literal, which PostgreSQL resolves exactly like an untyped bind
+ * parameter (COPY takes no parameters).
+ */
+export function sqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  return pg.escapeLiteral(typeof v === 'object' ? JSON.stringify(v) : String(v));
+}
+
+/** Every row after `bound`, in key order, as one statement for COPY; only for plans without parameters. */
+export function streamQuery(plan: KeysetPlan, bound: Bound | null): string {
+  if (plan.params.length > 0) throw new Error('a keyset read with parameters cannot stream through COPY');
+  return selectAfter(plan, bound, sqlLiteral, null);
 }

@@ -8,8 +8,9 @@ import type { SourceBatch, SourceContext } from '../../src/activities/connector.
 import type { Row } from '../../src/activities/staging.js';
 import type { PostgresReadConfig } from './schema.js';
 import { connect } from './connect.js';
-import { readKeyset } from './keyset.js';
-import { isKeyset, sqlError } from './plan.js';
+import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';
+import { firstBound, readKeyset } from './keyset.js';
+import { isKeyset, planKeyset, sqlError, type ProbedField } from './plan.js';
 import { logicalType } from './types.js';
 
 function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields: { name: string; dataTypeID: number }[] }> {
@@ -46,10 +47,36 @@ async function* readByOffset(client: pg.Client, config: PostgresReadConfig, ctx:
   }
 }
 
+/** The columns a query without a key returns, probed without reading; null when the query needs parameters (COPY cannot bind them). */
+async function probeQuery(client: pg.Client, config: PostgresReadConfig): Promise<ProbedField[] | null> {
+  if ((config.params ?? []).length > 0) return null;
+  const body = (config.query ?? '').trim().replace(/;+\s*$/, '');
+  try {
+    const probe = await client.query(`SELECT * FROM (${body}) AS sluice_source LIMIT 0`);
+    return probe.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
+  } catch (err) {
+    throw sqlError(err, 'config.query');
+  }
+}
+
+/** Reads by keyset or by offset, through COPY when the columns allow it (copy-read.ts), else row by row. */
+async function* readWith(client: pg.Client, config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
+  if (isKeyset(config)) {
+    const plan = await planKeyset(client, config);
+    const bound = firstBound(plan, ctx);
+    const schema = copySchema(plan.fields, plan.params);
+    yield* schema ? copyByKeyset(plan, client, config, schema, bound, ctx) : readKeyset(plan, client, config, bound, ctx);
+    return;
+  }
+  const fields = await probeQuery(client, config);
+  const schema = fields && copySchema(fields, config.params);
+  yield* schema ? copyByOffset(client, config, schema, ctx) : readByOffset(client, config, ctx);
+}
+
 export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
   const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source');
   try {
-    yield* isKeyset(config) ? readKeyset(client, config, ctx) : readByOffset(client, config, ctx);
+    yield* readWith(client, config, ctx);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -85,7 +85,7 @@ export async function swapIn(client: pg.Client, config: PostgresWriteConfig, sha
   const old = sibling(config.table, runId, nodeId, '_old');
   await client.query('BEGIN');
   try {
-    if (!(await claim(client, runId, nodeId, SWAP_BATCH, rows))) {
+    if ((await claim(client, runId, nodeId, [{ index: SWAP_BATCH, rows }])).size === 0) {
       await client.query('ROLLBACK');
       return { swapped: false };
     }

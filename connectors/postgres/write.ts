@@ -10,7 +10,7 @@ import type { Row } from '../../src/activities/staging.js';
 import type { PostgresWriteConfig } from './schema.js';
 import { connect } from './connect.js';
 import { claim, ensureLedger } from './ledger.js';
-import { isRowError, loadBulk, loadRowByRow, type LoadTarget } from './load.js';
+import { copyText, isRowError, loadBulk, loadRowByRow, type LoadTarget } from './load.js';
 import { isSwapped, prepareShadow, shadowTable, swapIn } from './replace.js';
 import { createFromSchema, tableColumns } from './table.js';
 
@@ -55,42 +55,70 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
     throw err;
   }
 
-  /** Runs `load` in a transaction that first claims batch `index` in the ledger; false if already committed. */
-  async function inClaimedTransaction(index: number, rows: number, load: () => Promise<void>): Promise<boolean> {
+  /**
+   * Runs `load` in one transaction that first claims `batches` in the ledger; `load` gets the
+   * ones no execution committed before (possibly none, and then nothing is loaded).
+   */
+  async function inClaimedTransaction<B extends { index: number; rows: number }>(batches: readonly B[], load: (claimed: B[]) => Promise<void>): Promise<B[]> {
     await client.query('BEGIN');
     try {
-      if (!(await claim(client, ctx.runId, ctx.nodeId, index, rows))) {
+      const fresh = await claim(client, ctx.runId, ctx.nodeId, batches);
+      const claimed = batches.filter((b) => fresh.has(b.index));
+      if (claimed.length === 0) {
         await client.query('ROLLBACK');
-        return false;
+        return [];
       }
-      await load();
+      await load(claimed);
       await client.query('COMMIT');
-      return true;
+      return claimed;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw explain(err, config);
     }
   }
 
+  /**
+   * Commits `batches` in one transaction, each exactly once: `bulk` loads the claimed ones (COPY,
+   * or INSERT ... ON CONFLICT for upsert) under a savepoint; when the table refuses a row, they
+   * are loaded row by row instead and the refused rows are returned.
+   */
+  async function commit<B extends { index: number; rows: number; decode(): readonly Row[] }>(batches: readonly B[], bulk: (into: LoadTarget, claimed: B[]) => Promise<void>) {
+    // Replace mode already swapped: every batch was committed before the swap.
+    if (target === null) return { skipped: batches.length, rejected: [] };
+    const into = target;
+    const rejected: BadRecord[] = [];
+    const committed = await inClaimedTransaction(batches, async (claimed) => {
+      if (claimed.every((b) => b.rows === 0)) return;
+      await client.query('SAVEPOINT sluice_bulk');
+      try {
+        await bulk(into, claimed);
+        await client.query('RELEASE SAVEPOINT sluice_bulk');
+      } catch (err) {
+        if (!isRowError(err)) throw err;
+        await client.query('ROLLBACK TO SAVEPOINT sluice_bulk');
+        for (const b of claimed) rejected.push(...(await loadRowByRow(client, into, b.decode(), b.index)));
+      }
+    });
+    return { skipped: batches.length - committed.length, rejected };
+  }
+
   return {
     async write(index, rows) {
-      // Replace mode already swapped: every batch was committed before the swap.
-      if (target === null) return { skipped: true };
-      const into = target;
-      let rejected: BadRecord[] = [];
-      const committed = await inClaimedTransaction(index, rows.length, async () => {
-        if (rows.length === 0) return;
-        await client.query('SAVEPOINT sluice_bulk');
-        try {
-          await loadBulk(client, into, rows as Row[]);
-          await client.query('RELEASE SAVEPOINT sluice_bulk');
-        } catch (err) {
-          if (!isRowError(err)) throw err;
-          await client.query('ROLLBACK TO SAVEPOINT sluice_bulk');
-          rejected = await loadRowByRow(client, into, rows, index);
-        }
-      });
-      return committed ? { skipped: false, rejected } : { skipped: true };
+      const { skipped, rejected } = await commit([{ index, rows: rows.length, decode: () => rows }], (into) => loadBulk(client, into, rows));
+      return skipped > 0 ? { skipped: true } : { skipped: false, rejected };
+    },
+    // COPY text goes into the table as it is, several parts per transaction (one commit, and so
+    // one WAL flush, per group); upsert needs INSERT ... ON CONFLICT, part by part.
+    async writeCopy(parts) {
+      if (config.mode !== 'upsert') return commit(parts, (into, claimed) => copyText(client, into, claimed.map((p) => p.data)));
+      let skipped = 0;
+      const rejected: BadRecord[] = [];
+      for (const part of parts) {
+        const result = await commit([part], (into) => loadBulk(client, into, part.decode()));
+        skipped += result.skipped;
+        rejected.push(...result.rejected);
+      }
+      return { skipped, rejected };
     },
     async finish(summary) {
       if (config.mode === 'replace' && target !== null) {

@@ -14,7 +14,8 @@ const TRUE = new Set(['true', 't', '1', 'yes', 'y']);
 const FALSE = new Set(['false', 'f', '0', 'no', 'n']);
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-const NUMERIC = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+// PostgreSQL's numeric also holds NaN and ±Infinity.
+const NUMERIC = /^(-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|NaN|-?Infinity)$/;
 
 /** Converts `value` to type `to`; null stays null; throws DataError naming `where()` when it cannot. */
 export function castValue(value: unknown, to: CastType, where: () => string): unknown {

@@ -95,6 +95,7 @@ export function prepareMap(config: TransformMapConfig, input: ColumnSchema[]): P
 
   return {
     schema: columns.map(({ name, type }) => ({ name, type })),
+    ...columnsOnly(input, config, columns),
     apply(rows, position) {
       const out: Row[] = [];
       const bad: BadRecord[] = [];
@@ -109,6 +110,19 @@ export function prepareMap(config: TransformMapConfig, input: ColumnSchema[]): P
       return { rows: out, bad };
     },
   };
+}
+
+/** Casts that leave every value of a column of that type as it is (a float NaN would fail, a json string would be parsed). */
+const UNCHANGED_BY_CAST: Partial<Record<CastType, string>> = { string: 'text', int: 'int', bigint: 'bigint', numeric: 'numeric', boolean: 'boolean' };
+
+/** When the map only renames, drops or reorders (no computed field, no cast that changes a value): which input column each output column is. */
+function columnsOnly(input: readonly ColumnSchema[], config: TransformMapConfig, columns: readonly OutputColumn[]): { columnsOnly?: number[] } {
+  if (Object.keys(config.compute ?? {}).length > 0) return {};
+  const changes = input.some((c) => {
+    const to = config.cast?.[c.name];
+    return to !== undefined && UNCHANGED_BY_CAST[to] !== c.type;
+  });
+  return changes ? {} : { columnsOnly: columns.map((c) => input.findIndex((i) => i.name === c.from)) };
 }
 
 function fromCelAt(f: Computed, row: Row): unknown {

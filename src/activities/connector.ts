@@ -27,8 +27,22 @@ export interface ConnectorContext {
   signal: AbortSignal;
 }
 
+/** Rows already encoded as PostgreSQL COPY text (staging/copy-text.ts), staged as they are. */
+export interface CopyChunk {
+  data: Buffer;
+  rows: number;
+}
+
+/** One part of a COPY text dataset handed to a sink; `decode()` gives its rows (e.g. to isolate rows the destination refuses). */
+export interface CopyPart extends CopyChunk {
+  index: number;
+  decode(): Row[];
+}
+
 export interface SourceBatch {
   rows: Row[];
+  /** Instead of `rows`: the batch as COPY text, for sources that can hand it over without parsing. */
+  copy?: CopyChunk;
   /** Position after this batch: a read resumed from it yields exactly the rows that follow. */
   cursor: unknown;
   /** Column schema; required with the first batch that has rows. */
@@ -54,6 +68,11 @@ export interface SinkContext extends ConnectorContext {
 export interface SinkWriter {
   /** Commits batch `index` exactly once; a batch committed before (by any attempt) is skipped. */
   write(index: number, rows: Row[]): Promise<{ skipped: boolean; rejected?: BadRecord[] }>;
+  /**
+   * Optional fast path for a dataset staged as COPY text: commits consecutive parts, each exactly
+   * once like `write`, and may do so in one transaction. Returns how many were committed before.
+   */
+  writeCopy?(parts: CopyPart[]): Promise<{ skipped: number; rejected?: BadRecord[] }>;
   /** After the last batch; must be idempotent (a retry may call it again). Returns extra outputs. */
   finish(summary: { batches: number; rows: number }): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -63,6 +82,12 @@ export interface PreparedTransform {
   schema: ColumnSchema[];
   /** Maps one batch; `position(i)` names row i of the batch for bad records. */
   apply(rows: Row[], position: (i: number) => string): { rows: Row[]; bad: BadRecord[] };
+  /**
+   * Set when every output row is just the input row's fields at these indexes, values unchanged
+   * (the transform only renames, drops or reorders columns): the engine may then move encoded
+   * parts without decoding them, and `apply` is not called.
+   */
+  columnsOnly?: number[];
   /** Rebuilds cross-batch state (e.g. keys seen) from output already staged, when resuming. */
   restore?(output: Row[]): void;
 }

@@ -1,10 +1,12 @@
-// The staging store: a node's record output is a dataset of numbered Avro parts under
-// <store root>/<runId>/<nodeId>/, in a local directory (file://) or S3-compatible object storage
+// The staging store: a node's record output is a dataset of numbered parts under
+// <store root>/<runId>/<nodeId>/: Avro, or PostgreSQL COPY text for what a Postgres source read
+// (staging/copy-text.ts). Parts live in a local directory (file://) or S3-compatible object storage
 // (s3://). Only its reference (uri, counts, schema) leaves the worker. Each part is written
 // atomically, so it is complete or absent and a retried batch simply rewrites it.
 // Why Avro, and how values are kept exact: docs/datasets.md.
 import { ConfigError } from './errors.js';
 import { decodePart, encodePart } from './staging/avro-part.js';
+import { decodeCopyText } from './staging/copy-text.js';
 import { asFolder, type StagingBackend, type StoredRun } from './staging/backend.js';
 import { LocalBackend } from './staging/local.js';
 import { S3Backend } from './staging/s3.js';
@@ -25,14 +27,19 @@ export interface DatasetRef {
   bytes: number;
   parts: number;
   schema: ColumnSchema[];
+  /** How the parts are encoded: Avro (the default, when absent) or PostgreSQL COPY text. */
+  format?: PartFormat;
 }
+
+/** `avro`: any rows; `pgcopy`: the COPY text of columns whose text is their value (connectors/postgres/copy-read.ts). */
+export type PartFormat = 'avro' | 'pgcopy';
 
 export function isDatasetRef(v: unknown): v is DatasetRef {
   return typeof v === 'object' && v !== null && typeof (v as DatasetRef).uri === 'string' && typeof (v as DatasetRef).parts === 'number';
 }
 
-export function partName(index: number): string {
-  return `part-${String(index).padStart(6, '0')}.avro`;
+export function partName(index: number, format: PartFormat = 'avro'): string {
+  return `part-${String(index).padStart(6, '0')}.${format}`;
 }
 
 /** Name of the file that seals a dataset (its reference, written last). */
@@ -74,6 +81,30 @@ export class StagingStore {
     return body.length;
   }
 
+  /** Writes part `index`, already encoded in `format`, atomically; returns its size in bytes. */
+  async writeEncodedPart(location: string, index: number, format: PartFormat, body: Buffer): Promise<number> {
+    await this.home.put(asFolder(location) + partName(index, format), body);
+    return body.length;
+  }
+
+  /** Copies part `index` of `ref` unchanged into the dataset at `location`; returns its size in bytes. */
+  async copyPart(ref: DatasetRef, index: number, location: string): Promise<number> {
+    const from = asFolder(ref.uri) + partName(index, ref.format);
+    const to = asFolder(location) + partName(index, ref.format);
+    if (this.backendFor(ref.uri) === this.home) return this.home.copy(from, to);
+    const body = await this.readEncodedPart(ref, index);
+    await this.home.put(to, body);
+    return body.length;
+  }
+
+  /** Part `index` of a dataset as stored, still encoded in the dataset's format. */
+  async readEncodedPart(ref: DatasetRef, index: number): Promise<Buffer> {
+    const uri = asFolder(ref.uri) + partName(index, ref.format);
+    const body = await this.backendFor(ref.uri).get(uri);
+    if (body === null) throw missingPart(index, uri);
+    return body;
+  }
+
   /** Finalises a dataset: records its reference next to the parts and returns it. */
   async seal(location: string, ref: Omit<DatasetRef, 'uri'>): Promise<DatasetRef> {
     const full: DatasetRef = { uri: location, ...ref };
@@ -83,14 +114,15 @@ export class StagingStore {
 
   /** Reads part `index` of a dataset, from the store its URI names. */
   async readPart(ref: DatasetRef, index: number): Promise<Row[]> {
-    return this.readPartAt(ref.uri, index);
+    if (ref.format !== 'pgcopy') return this.readPartAt(ref.uri, index);
+    return decodeCopyText(await this.readEncodedPart(ref, index), ref.schema, asFolder(ref.uri) + partName(index, ref.format));
   }
 
   /** Reads part `index` of the dataset at `location` (e.g. a resumed node's own output). */
   async readPartAt(location: string, index: number): Promise<Row[]> {
     const uri = asFolder(location) + partName(index);
     const body = await this.backendFor(location).get(uri);
-    if (body === null) throw new Error(`dataset part ${index} is missing at ${uri}: it was removed (staging retention) or never completely written`);
+    if (body === null) throw missingPart(index, uri);
     return decodePart(body, uri);
   }
 
@@ -126,4 +158,8 @@ export class StagingStore {
     }
     throw new ConfigError(`dataset ${uri}: unsupported URI scheme (expected file:// or s3://)`);
   }
+}
+
+function missingPart(index: number, uri: string): Error {
+  return new Error(`dataset part ${index} is missing at ${uri}: it was removed (staging retention) or never completely written`);
 }

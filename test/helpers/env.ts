@@ -91,3 +91,13 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Creates `slow_every(id, every, seconds)`, a `where` condition that is always true but sleeps
+ * `seconds` on every `every`-th id: a read through it takes that much longer per `every` rows,
+ * whether it runs one statement per batch or streams the whole read through COPY.
+ */
+export async function createSlowFilter(db: TestDatabase): Promise<void> {
+  await db.pool.query(`CREATE FUNCTION slow_every(id bigint, every int, seconds float8) RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN IF id % every = 0 THEN PERFORM pg_sleep(seconds); END IF; RETURN true; END $$`);
+}

@@ -4,7 +4,7 @@
 import type { SourceNodeType } from '../connector.js';
 import type { NodeRunner } from '../context.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import type { ColumnSchema } from '../staging.js';
+import type { ColumnSchema, PartFormat } from '../staging.js';
 import { restore } from './checkpoint.js';
 
 interface SourceCheckpoint extends Partial<DeadLetterCheckpoint> {
@@ -14,6 +14,8 @@ interface SourceCheckpoint extends Partial<DeadLetterCheckpoint> {
   bytes: number;
   schema: ColumnSchema[] | null;
   state: unknown;
+  /** Encoding of the parts staged so far (absent in checkpoints of older workers: Avro). */
+  format?: PartFormat;
 }
 
 /**
@@ -57,11 +59,18 @@ export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
     });
     for await (const batch of batches) {
       if (batch.schema) cp.schema = cp.schema === null ? batch.schema : grow(cp.schema, batch.schema, ctx.nodeId);
-      if (batch.rows.length > 0) {
+      const rows = batch.copy ? batch.copy.rows : batch.rows.length;
+      if (rows > 0) {
         if (cp.schema === null) throw new Error(`connector of ${ctx.nodeId} returned rows without a schema`);
-        cp.bytes += await ctx.staging.writePart(dir, cp.parts, batch.rows, cp.schema);
+        const format: PartFormat = batch.copy ? 'pgcopy' : 'avro';
+        // One dataset, one encoding: its reference says how to read every part.
+        if (cp.parts > 0 && format !== (cp.format ?? 'avro')) throw new Error(`connector of ${ctx.nodeId} mixed ${format} batches into a ${cp.format ?? 'avro'} dataset`);
+        cp.format = format;
+        cp.bytes += batch.copy
+          ? await ctx.staging.writeEncodedPart(dir, cp.parts, 'pgcopy', batch.copy.data)
+          : await ctx.staging.writePart(dir, cp.parts, batch.rows, cp.schema);
         cp.parts += 1;
-        cp.rows += batch.rows.length;
+        cp.rows += rows;
       }
       await dead.add(batch.bad);
       cp.cursor = batch.cursor;
@@ -72,7 +81,13 @@ export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
       if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
     }
     const rejected = await dead.finish(cp.rows + dead.count);
-    const dataset = await ctx.staging.seal(dir, { rows: cp.rows, bytes: cp.bytes, parts: cp.parts, schema: cp.schema ?? [] });
+    const dataset = await ctx.staging.seal(dir, {
+      rows: cp.rows,
+      bytes: cp.bytes,
+      parts: cp.parts,
+      schema: cp.schema ?? [],
+      ...(cp.format === 'pgcopy' ? { format: cp.format } : {}),
+    });
     return {
       outputs: { dataset, rows: cp.rows, badRows: dead.count, rejected, ...(cp.state === undefined ? {} : { state: cp.state }) },
     };

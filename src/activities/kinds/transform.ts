@@ -1,8 +1,11 @@
 // Runs a transform node: one input part to one output part, so a resumed or retried execution
-// continues at the next part and rewrites nothing already staged.
+// continues at the next part and rewrites nothing already staged. The output is Avro, except
+// that a column-only transform of a COPY text dataset stays COPY text.
 import type { TransformNodeType } from '../connector.js';
 import type { NodeRunner } from '../context.js';
+import type { DatasetRef } from '../staging.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
+import { countRows, projectCopyText } from '../staging/copy-text.js';
 import { restore } from './checkpoint.js';
 
 interface TransformCheckpoint extends Partial<DeadLetterCheckpoint> {
@@ -10,6 +13,15 @@ interface TransformCheckpoint extends Partial<DeadLetterCheckpoint> {
   rowsIn: number;
   rows: number;
   bytes: number;
+}
+
+/**
+ * Rows of part `index` of a dataset passed through unchanged, spread evenly over its parts: the
+ * progress of a shared part without reading it. The parts add up to the dataset's exact count.
+ */
+function partRows(input: DatasetRef, index: number): number {
+  const upTo = (i: number) => Math.floor((input.rows * i) / input.parts);
+  return upTo(index + 1) - upTo(index);
 }
 
 export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
@@ -25,22 +37,46 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
     }
     ctx.stats.rowsIn = cp.rowsIn;
     ctx.stats.rowsOut = cp.rows;
+    // COPY text input through a transform that only renames, drops or reorders columns: move the
+    // encoded parts (cut down to the kept fields when needed) instead of decoding every row.
+    const columns = input.format === 'pgcopy' ? prepared.columnsOnly : undefined;
+    const identity = columns !== undefined && columns.length === input.schema.length && columns.every((c, i) => c === i);
     for (let part = cp.part; part < input.parts; part++) {
       if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
-      const rows = await ctx.staging.readPart(input, part);
-      const first = cp.rowsIn;
-      const out = prepared.apply(rows, (i) => `part ${part} row ${first + i + 1}`);
-      cp.bytes += await ctx.staging.writePart(dir, part, out.rows, prepared.schema);
-      await dead.add(out.bad);
+      let rowsIn: number;
+      let rowsOut: number;
+      if (identity) {
+        // Only names change, and they live in the reference: the store links or copies the part, unread.
+        cp.bytes += await ctx.staging.copyPart(input, part, dir);
+        rowsIn = rowsOut = partRows(input, part);
+      } else if (columns !== undefined) {
+        const body = await ctx.staging.readEncodedPart(input, part);
+        rowsIn = rowsOut = countRows(body);
+        cp.bytes += await ctx.staging.writeEncodedPart(dir, part, 'pgcopy', projectCopyText(body, columns));
+      } else {
+        const rows = await ctx.staging.readPart(input, part);
+        const first = cp.rowsIn;
+        const out = prepared.apply(rows, (i) => `part ${part} row ${first + i + 1}`);
+        cp.bytes += await ctx.staging.writePart(dir, part, out.rows, prepared.schema);
+        await dead.add(out.bad);
+        rowsIn = rows.length;
+        rowsOut = out.rows.length;
+      }
       cp.part = part + 1;
-      cp.rowsIn += rows.length;
-      cp.rows += out.rows.length;
+      cp.rowsIn += rowsIn;
+      cp.rows += rowsOut;
       ctx.stats.rowsIn = cp.rowsIn;
       ctx.stats.rowsOut = cp.rows;
       ctx.commit(snapshot());
     }
     const rejected = await dead.finish(cp.rowsIn);
-    const dataset = await ctx.staging.seal(dir, { rows: cp.rows, bytes: cp.bytes, parts: input.parts, schema: prepared.schema });
+    const dataset = await ctx.staging.seal(dir, {
+      rows: cp.rows,
+      bytes: cp.bytes,
+      parts: input.parts,
+      schema: prepared.schema,
+      ...(columns !== undefined ? { format: 'pgcopy' as const } : {}),
+    });
     return { outputs: { dataset, rows: cp.rows, badRows: dead.count, rejected } };
   };
 }

@@ -14,6 +14,8 @@ export interface StagingBackend {
   folder(segments: readonly string[]): string;
   /** Stores `body` at `uri` so that readers see all of it or nothing. */
   put(uri: string, body: Buffer): Promise<void>;
+  /** Copies the file at `from` (in this store) to `to` atomically, without passing its bytes through the worker where the store can; returns its size. */
+  copy(from: string, to: string): Promise<number>;
   /** The bytes at `uri`, or null when there are none. */
   get(uri: string): Promise<Buffer | null>;
   /** Every run folder that holds nothing but staging files, with the age of its newest content (retention). */
@@ -29,7 +31,7 @@ export interface StagingBackend {
  * write in progress). Retention removes only run folders made of these alone, so a store root
  * pointed at a shared directory by mistake never loses anything else.
  */
-export const STAGING_FILE = /^(part-\d{6,}\.(avro|jsonl)|_dataset\.json)(\.tmp-[\w-]+)?$/;
+export const STAGING_FILE = /^(part-\d{6,}\.(avro|pgcopy|jsonl)|_dataset\.json)(\.tmp-[\w-]+)?$/;
 
 /** A run or node id used as a folder name: one non-empty path segment, nothing that climbs. */
 export function checkSegment(segment: string): string {

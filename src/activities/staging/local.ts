@@ -50,6 +50,23 @@ export class LocalBackend implements StagingBackend {
     }
   }
 
+  async copy(from: string, to: string): Promise<number> {
+    const src = this.require(from);
+    const file = this.require(to);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    try {
+      // A hard link shares the bytes (the source is never rewritten, only replaced or removed); a copy where links are refused.
+      await fs.promises.link(src, tmp).catch(() => fs.promises.copyFile(src, tmp));
+      await fs.promises.rename(tmp, file);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`cannot copy ${from}: it does not exist`);
+      throw err;
+    }
+    return (await fs.promises.stat(file)).size;
+  }
+
   async get(uri: string): Promise<Buffer | null> {
     try {
       return await fs.promises.readFile(this.require(uri));

@@ -1,7 +1,7 @@
 // The S3 staging store: datasets under s3://bucket/prefix/<run>/<node>/, readable by every
 // worker with access to the bucket, so nodes of one run may execute on different hosts.
 // A PUT is atomic in S3 (an object appears whole or not at all), so parts need no temp names.
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { asFolder, checkSegment, STAGING_FILE, type StagingBackend, type StoredRun } from './backend.js';
 import { explainS3Error, isNotFound, parseS3Uri, type S3Hints } from './s3-client.js';
 
@@ -36,6 +36,18 @@ export class S3Backend implements StagingBackend {
       await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     } catch (err) {
       throw explainS3Error(err, `writing ${uri}`, bucket, STAGING_S3_HINTS);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<number> {
+    const src = parseS3Uri(from);
+    const dst = parseS3Uri(to);
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: dst.bucket, Key: dst.key, CopySource: `${src.bucket}/${src.key.split('/').map(encodeURIComponent).join('/')}` }));
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: dst.bucket, Key: dst.key }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      throw explainS3Error(err, `copying ${from} to ${to}`, dst.bucket, STAGING_S3_HINTS);
     }
   }
 

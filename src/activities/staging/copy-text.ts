@@ -1,0 +1,166 @@
+// PostgreSQL COPY text format as a dataset part format. A Postgres source stages the bytes its
+// `COPY ... TO STDOUT` sends, untouched, and a Postgres sink loads them with `COPY ... FROM STDIN`:
+// no row objects between the two, which is what makes table-to-table moves fast. Every other
+// consumer decodes a part into rows here, getting the same values the row-by-row reader hands
+// over (see connectors/postgres/types.ts), so the format is invisible to connectors.
+//
+// The format: one row per line ending in \n, fields separated by \t, NULL as \N, and inside a
+// field a backslash escapes \\, \b, \f, \n, \r, \t, \v, octal \ooo and hex \xhh. A raw newline
+// byte only ever ends a row, so rows are counted and cut without parsing fields.
+import type { ColumnSchema, Row } from '../staging.js';
+
+const NL = 0x0a;
+
+/** Number of rows (newline-terminated lines) in a COPY text buffer. */
+export function countRows(buf: Buffer): number {
+  let n = 0;
+  for (let at = buf.indexOf(NL); at !== -1; at = buf.indexOf(NL, at + 1)) n++;
+  return n;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** The text of one field with its backslash escapes resolved. */
+export function unescapeField(field: string): string {
+  if (!field.includes('\\')) return field;
+  let out = '';
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!;
+    if (c !== '\\' || i === field.length - 1) {
+      out += c;
+      continue;
+    }
+    const next = field[++i]!;
+    const simple = SIMPLE_ESCAPES[next];
+    if (simple !== undefined) {
+      out += simple;
+    } else if (next >= '0' && next <= '7') {
+      const m = /^[0-7]{1,3}/.exec(field.slice(i))![0];
+      out += String.fromCharCode(parseInt(m, 8));
+      i += m.length - 1;
+    } else if (next === 'x' && /^[0-9A-Fa-f]/.test(field[i + 1] ?? '')) {
+      const m = /^[0-9A-Fa-f]{1,2}/.exec(field.slice(i + 1))![0];
+      out += String.fromCharCode(parseInt(m, 16));
+      i += m.length;
+    } else {
+      // Any other escaped character stands for itself (this covers \\).
+      out += next;
+    }
+  }
+  return out;
+}
+
+type Decoder = (text: string) => unknown;
+
+const asText: Decoder = (s) => s;
+const DECODERS: Record<string, Decoder> = {
+  boolean: (s) => s === 't',
+  int: (s) => parseInt(s, 10),
+  float: (s) => parseFloat(s),
+  json: (s) => JSON.parse(s) as unknown,
+  // bigint and numeric stay decimal strings, timestamps and dates PostgreSQL's own text.
+  bigint: asText,
+  numeric: asText,
+  timestamp: asText,
+  date: asText,
+  text: asText,
+};
+
+/** Decodes one line (without its newline) into a row of `schema`'s columns. */
+export function decodeLine(line: string, schema: readonly ColumnSchema[], decoders = schema.map((c) => DECODERS[c.type] ?? asText), where = 'row'): Row {
+  const fields = line.split('\t');
+  if (fields.length !== schema.length) {
+    throw new Error(`${where}: COPY text row has ${fields.length} field(s), the dataset's schema ${schema.length}`);
+  }
+  const row: Row = {};
+  for (let i = 0; i < schema.length; i++) {
+    const f = fields[i]!;
+    row[schema[i]!.name] = f === '\\N' ? null : decoders[i]!(unescapeField(f));
+  }
+  return row;
+}
+
+/** Decodes a COPY text part into rows. `where` names the part in errors. */
+export function decodeCopyText(buf: Buffer, schema: readonly ColumnSchema[], where: string): Row[] {
+  const decoders = schema.map((c) => DECODERS[c.type] ?? asText);
+  const text = buf.toString('utf8');
+  const rows: Row[] = [];
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    rows.push(decodeLine(text.slice(start, nl), schema, decoders, `${where} row ${rows.length + 1}`));
+    start = nl + 1;
+  }
+  if (start !== text.length) throw new Error(`${where}: COPY text ends in the middle of a row`);
+  return rows;
+}
+
+/** The last row of a non-empty COPY text buffer, decoded. */
+export function decodeLastRow(buf: Buffer, schema: readonly ColumnSchema[]): Row {
+  const end = buf.length - 1;
+  const start = buf.lastIndexOf(NL, end - 1) + 1;
+  return decodeLine(buf.toString('utf8', start, end), schema);
+}
+
+/**
+ * Keeps the fields at `indexes` of every row, in that order (a drop or reorder of columns);
+ * field text is copied as it is, escapes and all.
+ */
+export function projectCopyText(buf: Buffer, indexes: readonly number[]): Buffer {
+  const text = buf.toString('utf8');
+  let out = '';
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const fields = text.slice(start, nl).split('\t');
+    out += indexes.map((i) => fields[i]).join('\t') + '\n';
+    start = nl + 1;
+  }
+  return Buffer.from(out, 'utf8');
+}
+
+/**
+ * Cuts a stream of COPY text chunks (which break anywhere, even inside a row) into batches of
+ * exactly `size` rows, the last one possibly shorter. Holds at most one batch.
+ */
+export class CopyBatcher {
+  private pending: Buffer[] = [];
+  private pendingRows = 0;
+
+  constructor(private readonly size: number) {}
+
+  /** Adds a chunk; returns the batches it completed. */
+  push(chunk: Buffer): { data: Buffer; rows: number }[] {
+    const done: { data: Buffer; rows: number }[] = [];
+    let start = 0;
+    for (;;) {
+      let at = start;
+      let found = 0;
+      const need = this.size - this.pendingRows;
+      while (found < need) {
+        const nl = chunk.indexOf(NL, at);
+        if (nl === -1) break;
+        at = nl + 1;
+        found++;
+      }
+      if (found < need) {
+        if (start < chunk.length) this.pending.push(chunk.subarray(start));
+        this.pendingRows += found;
+        return done;
+      }
+      this.pending.push(chunk.subarray(start, at));
+      done.push({ data: Buffer.concat(this.pending), rows: this.size });
+      this.pending = [];
+      this.pendingRows = 0;
+      start = at;
+    }
+  }
+
+  /** The rows after the last full batch, if any. */
+  flush(): { data: Buffer; rows: number } | null {
+    const data = Buffer.concat(this.pending);
+    this.pending = [];
+    if (data.length > 0 && data[data.length - 1] !== NL) throw new Error('COPY output ended in the middle of a row');
+    const rows = this.pendingRows;
+    this.pendingRows = 0;
+    return rows > 0 ? { data, rows } : null;
+  }
+}

@@ -1,0 +1,80 @@
+// The COPY text part format: batches cut at row boundaries whatever the chunking, escapes and
+// NULLs decoded per column type, and column projection that keeps field text as it is.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CopyBatcher, countRows, decodeCopyText, decodeLastRow, projectCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
+
+const schema = [
+  { name: 'id', type: 'bigint' },
+  { name: 'name', type: 'text' },
+  { name: 'n', type: 'int' },
+  { name: 'f', type: 'float' },
+  { name: 'ok', type: 'boolean' },
+  { name: 'j', type: 'json' },
+  { name: 'amount', type: 'numeric' },
+];
+
+const text =
+  '9007199254740993\tplain\t7\t1.5\tt\t{"a": [1, 2]}\t12.50\n' +
+  '2\ttab\\there\\nnew line \\\\ back\\rslash\t-3\tNaN\tf\t"s"\tNaN\n' +
+  '3\t\\N\t\\N\t-Infinity\t\\N\tnull\t\\N\n' +
+  '4\t\t0\t-0\tt\t{"k": "v\\\\tx"}\t-Infinity\n' +
+  '5\t\\\\N is not null\t1\t1e+100\tf\t1\t0\n';
+
+test('decodes fields by column type: escapes, NULL versus empty and versus the text \\N, exact bigints and numerics', () => {
+  const rows = decodeCopyText(Buffer.from(text), schema, 'part 0');
+  assert.deepEqual(rows, [
+    { id: '9007199254740993', name: 'plain', n: 7, f: 1.5, ok: true, j: { a: [1, 2] }, amount: '12.50' },
+    { id: '2', name: 'tab\there\nnew line \\ back\rslash', n: -3, f: NaN, ok: false, j: 's', amount: 'NaN' },
+    { id: '3', name: null, n: null, f: -Infinity, ok: null, j: null, amount: null },
+    { id: '4', name: '', n: 0, f: -0, ok: true, j: { k: 'v\tx' }, amount: '-Infinity' },
+    { id: '5', name: '\\N is not null', n: 1, f: 1e100, ok: false, j: 1, amount: '0' },
+  ]);
+  assert.equal(countRows(Buffer.from(text)), 5);
+  assert.deepEqual(decodeLastRow(Buffer.from(text), schema), rows[4]);
+});
+
+test('octal and hex escapes, and a backslash before any other character, decode as COPY FROM reads them', () => {
+  assert.equal(unescapeField('a\\101\\x42\\7c'), 'aAB\u0007c');
+  assert.equal(unescapeField('\\q\\\\'), 'q\\');
+  assert.equal(unescapeField('ends with \\'), 'ends with \\');
+});
+
+test('a row with the wrong number of fields or a cut-off last row is an error naming the part and row', () => {
+  assert.throws(() => decodeCopyText(Buffer.from('1\tx\n2\n'), schema.slice(0, 2), 'part 4'), /^Error: part 4 row 2: COPY text row has 1 field\(s\), the dataset's schema 2$/);
+  assert.throws(() => decodeCopyText(Buffer.from('1\tx\n2\ty'), schema.slice(0, 2), 'part 4'), /part 4: COPY text ends in the middle of a row/);
+});
+
+test('batches hold exactly `size` rows however the stream chunks the bytes, even mid-row and mid-escape', () => {
+  const all = Buffer.from(text.repeat(7));
+  for (const size of [1, 2, 3, 5, 8, 100]) {
+    for (const chunkSize of [1, 2, 7, 13, all.length]) {
+      const batcher = new CopyBatcher(size);
+      const batches: { data: Buffer; rows: number }[] = [];
+      for (let at = 0; at < all.length; at += chunkSize) batches.push(...batcher.push(all.subarray(at, at + chunkSize)));
+      const rest = batcher.flush();
+      if (rest) batches.push(rest);
+      assert.deepEqual(Buffer.concat(batches.map((b) => b.data)), all, `size ${size}, chunks of ${chunkSize}: bytes unchanged`);
+      assert.deepEqual(
+        batches.map((b) => b.rows),
+        batches.map((b) => countRows(b.data)),
+        'each batch counts its own rows',
+      );
+      assert.ok(batches.slice(0, -1).every((b) => b.rows === size), `size ${size}, chunks of ${chunkSize}: every batch but the last is full`);
+      assert.equal(batches.reduce((n, b) => n + b.rows, 0), 35);
+    }
+  }
+  const cut = new CopyBatcher(10);
+  cut.push(Buffer.from('1\tx\n2\t'));
+  assert.throws(() => cut.flush(), /COPY output ended in the middle of a row/);
+});
+
+test('projection keeps the chosen fields in the chosen order, their text (escapes, NULLs) unchanged', () => {
+  const out = projectCopyText(Buffer.from(text), [6, 1, 0]);
+  assert.deepEqual(out.toString().split('\n').slice(0, 3), ['12.50\tplain\t9007199254740993', 'NaN\ttab\\there\\nnew line \\\\ back\\rslash\t2', '\\N\t\\N\t3']);
+  const rows = decodeCopyText(out, [schema[6]!, schema[1]!, schema[0]!], 'projected');
+  assert.deepEqual(
+    rows,
+    decodeCopyText(Buffer.from(text), schema, 'all').map((r) => ({ amount: r.amount, name: r.name, id: r.id })),
+  );
+});
