@@ -10,4 +10,4 @@ COPY temporal ./temporal
 COPY migrations ./migrations
 COPY tsconfig.json ./
 ENV NODE_ENV=production
-ENTRYPOINT ["node", "bin/sluice.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "bin/sluice.js"]

@@ -4,6 +4,8 @@
 // Prints rows/s of both, their ratio, and the worker's peak RSS.
 //   BENCH_ROWS=1000000  rows in the source table
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres  server to create the bench database on
+//   BENCH_MAP='{"cast":{"amount":"float"}}'  the transform.map config (the default only renames, so the
+//     COPY text the read staged passes through; a cast that changes values makes the map decode rows)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = 'sluice_bench';
+const MAP = JSON.parse(process.env.BENCH_MAP ?? '{"rename":{"name":"customer"},"cast":{"amount":"numeric"}}') as Record<string, unknown>;
 const dbUrl = (() => {
   const u = new URL(ADMIN);
   u.pathname = `/${DB}`;
@@ -77,8 +80,12 @@ async function sluiceRun(): Promise<{ ms: number; peakRss: number; idleRss: numb
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-staging-'));
   const taskQueue = `bench-${process.pid}`;
   let logs = '';
-  const worker = spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), path.join(import.meta.dirname, '..', 'bin', 'sluice.js'), 'worker'], {
-    env: { ...process.env, NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? process.env.NODE_OPTIONS, TEMPORAL_ADDRESS: server.address, SLUICE_TASK_QUEUE: taskQueue, SLUICE_STAGING_DIR: staging, BENCH_DB: dbUrl, LOG_LEVEL: 'info' },
+  // Started as users start it (`sluice worker`: the executable, with its own node flags), unless
+  // BENCH_WORKER_NODE_FLAGS or BENCH_PROF ask for other node flags.
+  const bin = path.join(import.meta.dirname, '..', 'bin', 'sluice.js');
+  const flags = [...(process.env.BENCH_WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : [])];
+  const worker = spawn(flags.length > 0 ? process.execPath : bin, flags.length > 0 ? [...flags, bin, 'worker'] : ['worker'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: server.address, SLUICE_TASK_QUEUE: taskQueue, SLUICE_STAGING_DIR: staging, BENCH_DB: dbUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   worker.stdout.on('data', (d: Buffer) => (logs += d.toString()));
@@ -92,7 +99,7 @@ async function sluiceRun(): Promise<{ ms: number; peakRss: number; idleRss: numb
         name: 'bench-etl',
         nodes: [
           { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'BENCH_DB' }, query: 'select id, name, amount, created_at, attrs from src', batchSize: 10_000 } },
-          { id: 'clean', type: 'transform.map', needs: ['extract'], config: { rename: { name: 'customer' }, cast: { amount: 'numeric' } } },
+          { id: 'clean', type: 'transform.map', needs: ['extract'], config: MAP },
           { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'BENCH_DB' }, table: 'dst_sluice', mode: 'append' } },
         ],
       },

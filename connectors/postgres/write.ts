@@ -54,12 +54,27 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
     await client.end().catch(() => undefined);
     throw err;
   }
+  // Connections for loads side by side (writeCopy): the first one, plus one more on demand.
+  const idle: pg.Client[] = [client];
+  const opened: pg.Client[] = [client];
+  async function withClient<T>(use: (c: pg.Client) => Promise<T>): Promise<T> {
+    let c = idle.pop();
+    if (c === undefined) {
+      c = await connect(config.connection, ctx.nodeId, 'destination');
+      opened.push(c);
+    }
+    try {
+      return await use(c);
+    } finally {
+      idle.push(c);
+    }
+  }
 
   /**
    * Runs `load` in one transaction that first claims `batches` in the ledger; `load` gets the
    * ones no execution committed before (possibly none, and then nothing is loaded).
    */
-  async function inClaimedTransaction<B extends { index: number; rows: number }>(batches: readonly B[], load: (claimed: B[]) => Promise<void>): Promise<B[]> {
+  async function inClaimedTransaction<B extends { index: number; rows: number }>(client: pg.Client, batches: readonly B[], load: (claimed: B[]) => Promise<void>): Promise<B[]> {
     await client.query('BEGIN');
     try {
       const fresh = await claim(client, ctx.runId, ctx.nodeId, batches);
@@ -82,12 +97,12 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
    * or INSERT ... ON CONFLICT for upsert) under a savepoint; when the table refuses a row, they
    * are loaded row by row instead and the refused rows are returned.
    */
-  async function commit<B extends { index: number; rows: number; decode(): readonly Row[] }>(batches: readonly B[], bulk: (into: LoadTarget, claimed: B[]) => Promise<void>) {
+  async function commit<B extends { index: number; rows: number; decode(): readonly Row[] }>(client: pg.Client, batches: readonly B[], bulk: (into: LoadTarget, claimed: B[]) => Promise<void>) {
     // Replace mode already swapped: every batch was committed before the swap.
     if (target === null) return { skipped: batches.length, rejected: [] };
     const into = target;
     const rejected: BadRecord[] = [];
-    const committed = await inClaimedTransaction(batches, async (claimed) => {
+    const committed = await inClaimedTransaction(client, batches, async (claimed) => {
       if (claimed.every((b) => b.rows === 0)) return;
       await client.query('SAVEPOINT sluice_bulk');
       try {
@@ -104,17 +119,20 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
 
   return {
     async write(index, rows) {
-      const { skipped, rejected } = await commit([{ index, rows: rows.length, decode: () => rows }], (into) => loadBulk(client, into, rows));
+      const { skipped, rejected } = await commit(client, [{ index, rows: rows.length, decode: () => rows }], (into) => loadBulk(client, into, rows));
       return skipped > 0 ? { skipped: true } : { skipped: false, rejected };
     },
     // COPY text goes into the table as it is, several parts per transaction (one commit, and so
-    // one WAL flush, per group); upsert needs INSERT ... ON CONFLICT, part by part.
+    // one WAL flush, per group), two groups at once on two connections (PostgreSQL parses and
+    // inserts each COPY on one core). Upsert needs INSERT ... ON CONFLICT, part by part, one
+    // group at a time (two could wait on each other's keys).
+    copyConcurrency: config.mode === 'upsert' ? 1 : 2,
     async writeCopy(parts) {
-      if (config.mode !== 'upsert') return commit(parts, (into, claimed) => copyText(client, into, claimed.map((p) => p.data)));
+      if (config.mode !== 'upsert') return withClient((c) => commit(c, parts, (into, claimed) => copyText(c, into, claimed.map((p) => p.data))));
       let skipped = 0;
       const rejected: BadRecord[] = [];
       for (const part of parts) {
-        const result = await commit([part], (into) => loadBulk(client, into, part.decode()));
+        const result = await commit(client, [part], (into) => loadBulk(client, into, part.decode()));
         skipped += result.skipped;
         rejected.push(...result.rejected);
       }
@@ -128,7 +146,7 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
       return { table: config.table };
     },
     async close() {
-      await client.end().catch(() => undefined);
+      await Promise.all(opened.map((c) => c.end().catch(() => undefined)));
     },
   };
 }

@@ -73,6 +73,8 @@ export interface SinkWriter {
    * once like `write`, and may do so in one transaction. Returns how many were committed before.
    */
   writeCopy?(parts: CopyPart[]): Promise<{ skipped: number; rejected?: BadRecord[] }>;
+  /** How many `writeCopy` calls may run at once, on different groups of parts (default 1). */
+  copyConcurrency?: number;
   /** After the last batch; must be idempotent (a retry may call it again). Returns extra outputs. */
   finish(summary: { batches: number; rows: number }): Promise<Record<string, unknown>>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 // parts in small groups, to writers that take them as they are). The writer commits each part
 // exactly once (a ledger, or a deterministic object name); the checkpoint only saves it from
 // re-reading parts already loaded.
-import type { CopyPart, SinkNodeType } from '../connector.js';
+import type { BadRecord, CopyPart, SinkNodeType } from '../connector.js';
 import type { NodeRunner } from '../context.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
 import { countRows, decodeCopyText } from '../staging/copy-text.js';
@@ -13,7 +13,16 @@ import { restore } from './checkpoint.js';
  * bytes; the sink may commit a group at once. A pause lands between groups.
  */
 const GROUP_PARTS = 10;
-const GROUP_BYTES = 8 * 1024 * 1024;
+const GROUP_BYTES = 4 * 1024 * 1024;
+
+/** What loading one group (or one part) did. */
+interface Loaded {
+  /** The part after the group. */
+  next: number;
+  rows: number;
+  skipped: number;
+  rejected?: BadRecord[] | undefined;
+}
 
 interface SinkCheckpoint extends Partial<DeadLetterCheckpoint> {
   part: number;
@@ -40,13 +49,13 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
       schema: input.schema,
     });
     const copy = input.format === 'pgcopy' && writer.writeCopy ? writer.writeCopy.bind(writer) : null;
-    /** Hands over parts from `first` on: a group of COPY text parts up to GROUP_BYTES when both sides speak it, else one part as rows. */
-    const loadFrom = async (first: number) => {
-      if (copy === null) {
-        const rows = await ctx.staging.readPart(input, first);
-        const result = await writer.write(first, rows);
-        return { next: first + 1, rows: rows.length, skipped: result.skipped ? 1 : 0, rejected: result.rejected };
-      }
+    // Groups may load side by side when the writer allows it; their results are taken into the
+    // checkpoint in part order only, so it always describes a prefix of the dataset.
+    const width = copy === null ? 1 : Math.max(1, writer.copyConcurrency ?? 1);
+
+    /** The parts from `first` on that load together: a group of COPY text parts up to GROUP_PARTS / GROUP_BYTES, else one part. */
+    const readGroup = async (first: number): Promise<CopyPart[] | null> => {
+      if (copy === null) return null;
       const group: CopyPart[] = [];
       let bytes = 0;
       for (let index = first; index < input.parts && group.length < GROUP_PARTS && (group.length === 0 || bytes < GROUP_BYTES); index++) {
@@ -54,22 +63,54 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
         group.push({ index, data, rows: countRows(data), decode: () => decodeCopyText(data, input.schema, `part ${index}`) });
         bytes += data.length;
       }
-      const result = await copy(group);
+      return group;
+    };
+    const load = async (first: number, group: CopyPart[] | null): Promise<Loaded> => {
+      if (group === null) {
+        const rows = await ctx.staging.readPart(input, first);
+        const result = await writer.write(first, rows);
+        return { next: first + 1, rows: rows.length, skipped: result.skipped ? 1 : 0, rejected: result.rejected };
+      }
+      const result = await copy!(group);
       return { next: first + group.length, rows: group.reduce((n, p) => n + p.rows, 0), skipped: result.skipped, rejected: result.rejected };
     };
-    try {
-      while (cp.part < input.parts) {
-        if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
-        const loaded = await loadFrom(cp.part);
+
+    const finished = new Map<number, Loaded>();
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
+    /** Takes finished groups that continue the checkpoint's prefix into it. */
+    const fold = async () => {
+      for (let loaded = finished.get(cp.part); loaded !== undefined; loaded = finished.get(cp.part)) {
+        finished.delete(cp.part);
         const rejected = loaded.rejected?.length ?? 0;
         await dead.add(loaded.rejected);
         cp.part = loaded.next;
         cp.rows += loaded.rows - rejected;
         cp.skipped += loaded.skipped;
-        ctx.stats.rowsIn = cp.rows + dead.count;
-        ctx.stats.rowsOut = cp.rows;
-        ctx.commit(snapshot());
       }
+      ctx.stats.rowsIn = cp.rows + dead.count;
+      ctx.stats.rowsOut = cp.rows;
+      ctx.commit(snapshot());
+    };
+    try {
+      let next = cp.part;
+      for (;;) {
+        while (failure === null && running.size < width && next < input.parts && !ctx.stopRequested()) {
+          const first = next;
+          const group = await readGroup(first);
+          next = first + (group?.length ?? 1);
+          const task: Promise<void> = load(first, group)
+            .then((loaded) => void finished.set(first, loaded))
+            .catch((error: unknown) => void (failure ??= { error }))
+            .finally(() => running.delete(task));
+          running.add(task);
+        }
+        if (running.size === 0) break;
+        await Promise.race(running);
+        await fold();
+      }
+      if (failure !== null) throw (failure as { error: unknown }).error;
+      if (cp.part < input.parts) return { paused: true, checkpoint: snapshot() };
       const rejectedRef = await dead.finish(cp.rows + dead.count);
       const extra = await writer.finish({ batches: input.parts, rows: cp.rows });
       return { outputs: { rows: cp.rows, batches: input.parts, skippedBatches: cp.skipped, badRows: dead.count, rejected: rejectedRef, ...extra } };
