@@ -78,12 +78,14 @@ async function assertCopied(table: string): Promise<void> {
   assert.deepEqual(dst.rows, src.rows);
 }
 
-test('with SLUICE_STAGING_URL=s3://..., postgres.read -> postgres.write stages its parts as objects under <prefix>/<run>/<node>/ and loads exactly', async () => {
+test('with SLUICE_STAGING_URL=s3://..., postgres.read -> transform.map -> postgres.write stages its parts as objects under <prefix>/<run>/<node>/ and loads exactly', async () => {
   const s = spec({
     name: uniqueName('s3-staged'),
     nodes: [
       { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'STAGE_DB' }, query: 'select * from src_events order by id', batchSize: 500 } },
-      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection: { $secret: 'STAGE_DB' }, table: 'copied_events' } },
+      // Changes no value: the store copies the parts server-side.
+      { id: 'clean', type: 'transform.map', needs: ['extract'], config: { cast: { label: 'string' } } },
+      { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'STAGE_DB' }, table: 'copied_events' } },
     ],
   });
   const handle = await startRun(env.client, taskQueue, s);
@@ -93,15 +95,16 @@ test('with SLUICE_STAGING_URL=s3://..., postgres.read -> postgres.write stages i
   const ref = result.nodes.extract!.outputs!.dataset as DatasetRef;
   assert.equal(ref.uri, `s3://${bucket}/${prefix}/${runId}/extract/`);
   assert.deepEqual({ rows: ref.rows, parts: ref.parts }, { rows: ROWS, parts: 3 });
-  assert.deepEqual(await s3.keys(bucket, `${prefix}/${runId}/`), [
-    `${prefix}/${runId}/extract/_dataset.json`,
-    `${prefix}/${runId}/extract/part-000000.avro`,
-    `${prefix}/${runId}/extract/part-000001.avro`,
-    `${prefix}/${runId}/extract/part-000002.avro`,
-  ]);
+  const files = ['_dataset.json', 'part-000000.pgcopy', 'part-000001.pgcopy', 'part-000002.pgcopy'];
+  assert.deepEqual(await s3.keys(bucket, `${prefix}/${runId}/`), [...files.map((f) => `${prefix}/${runId}/clean/${f}`), ...files.map((f) => `${prefix}/${runId}/extract/${f}`)]);
   let bytes = 0;
-  for (const i of [0, 1, 2]) bytes += (await s3.head(bucket, `${prefix}/${runId}/extract/part-00000${i}.avro`)).ContentLength ?? 0;
+  for (const i of [0, 1, 2]) {
+    const part = `part-00000${i}.pgcopy`;
+    bytes += (await s3.head(bucket, `${prefix}/${runId}/extract/${part}`)).ContentLength ?? 0;
+    assert.deepEqual(await s3.get(bucket, `${prefix}/${runId}/clean/${part}`), await s3.get(bucket, `${prefix}/${runId}/extract/${part}`), `${part} copied unchanged`);
+  }
   assert.equal(ref.bytes, bytes, 'the reference counts the bytes actually stored');
+  assert.equal((result.nodes.clean!.outputs!.dataset as DatasetRef).bytes, bytes);
   assert.deepEqual(JSON.parse((await s3.get(bucket, `${prefix}/${runId}/extract/_dataset.json`)).toString()), ref);
   assert.deepEqual(fs.readdirSync(central.stagingDir), [], 'nothing was staged on local disk');
   await assertCopied('copied_events');
@@ -144,7 +147,7 @@ test("a dataset produced on a site with its own local store stays there: the cen
     const ref = p.nodes.extract!.outputs!.dataset as DatasetRef;
     const dir = fileURLToPath(ref.uri);
     assert.ok(dir.startsWith(d.site.stagingDir), `the dataset ${dir} is in the west site's own store`);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['_dataset.json', 'part-000000.avro', 'part-000001.avro', 'part-000002.avro']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['_dataset.json', 'part-000000.pgcopy', 'part-000001.pgcopy', 'part-000002.pgcopy']);
     assert.deepEqual(await s3.keys(bucket, `${prefix}/${handle.workflowId}/`), [], 'nothing of it reached the shared store');
     assert.deepEqual(fs.readdirSync(d.central.stagingDir), [], "nothing of it reached the central worker's disk");
     assert.equal(p.nodes.load!.state, 'failed');
