@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { InvalidArgumentError } from 'commander';
 import { catalog } from '../../connectors/catalog.js';
 import { connectors } from '../../connectors/index.js';
 import { connectClient } from '../../temporal/connection.js';
@@ -12,36 +11,12 @@ import { BadRequestError } from '../api/errors.js';
 import { runCheck } from '../api/runs/check.js';
 import { resolveParams } from '../api/runs/params.js';
 import { loadConfig } from '../config.js';
-import { parseDuration } from '../dag/duration.js';
 import type { PipelineSpec } from '../dag/spec.js';
 import { parsePipelineText, validatePipeline } from '../dag/validate.js';
 import { createLogger } from '../log.js';
+import type { CheckOptions } from './options.js';
 import { planChecks } from '../workflows/check.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, type CheckInput, type CheckResult, type NodeCheckResult } from '../workflows/messages.js';
-
-export interface CheckOptions {
-  /** `name=value` strings, typed by the pipeline's param declarations. */
-  param: string[];
-  local?: boolean;
-  timeout: number;
-}
-
-/** Commander parser of a repeatable `--param name=value`. */
-export function collectParam(value: string, previous: string[]): string[] {
-  if (!/^[^=]+=/.test(value)) throw new InvalidArgumentError('expected name=value');
-  return [...previous, value];
-}
-
-/** Commander parser of `--timeout` (30s, 1m, or ms). */
-export function timeoutOption(value: string): number {
-  try {
-    const ms = parseDuration(/^\d+$/.test(value) ? Number(value) : value);
-    if (ms < 1000) throw new Error('must be at least 1s');
-    return ms;
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
 
 // Command-line values are text; a declared number or boolean param gets its typed value, and
 // anything that does not convert stays text so resolveParams names the mismatch.

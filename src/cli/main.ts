@@ -1,18 +1,7 @@
-// The `sluice` command line.
+// The `sluice` command line. Each command imports its modules when it runs, so a worker does not
+// load the API server or the embedded dev database, and `sluice validate` loads neither.
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../log.js';
-import { startApiFromConfig } from '../api/server.js';
-import { checkFile, collectParam, timeoutOption, type CheckOptions } from './check.js';
-import { startDev } from './dev.js';
-import { printSchema, validateFiles } from './validate.js';
-import { runWorker } from './worker.js';
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
-  return n;
-}
+import { collectParam, port, timeoutOption, type CheckOptions } from './options.js';
 
 function onShutdown(fn: () => Promise<void>): void {
   let stopping = false;
@@ -41,6 +30,7 @@ program
   .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
   .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
   .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number }) => {
+    const [{ createLogger }, { startDev }] = await Promise.all([import('../log.js'), import('./dev.js')]);
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
     const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort }, logger);
     onShutdown(dev.stop);
@@ -55,6 +45,7 @@ program
   .command('api')
   .description('serve the REST API (configured by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, DATABASE_URL, PORT)')
   .action(async () => {
+    const [{ loadConfig }, { createLogger }, { startApiFromConfig }] = await Promise.all([import('../config.js'), import('../log.js'), import('../api/server.js')]);
     const config = loadConfig();
     const logger = createLogger(config.LOG_LEVEL).child({ role: 'api' });
     const api = await startApiFromConfig(config, logger);
@@ -67,6 +58,7 @@ program
   .option('--site <name>', 'run only the nodes of this site (task queue <base>-site-<name>)')
   .action(async (opts: { site?: string }) => {
     if (opts.site !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(opts.site)) throw new InvalidArgumentError('--site: expected lowercase letters, digits and dashes');
+    const { runWorker } = await import('./worker.js');
     await runWorker(opts.site);
   });
 
@@ -74,7 +66,8 @@ program
   .command('validate')
   .description('validate pipeline files (JSON or YAML) and print every error with its path')
   .argument('<files...>')
-  .action((files: string[]) => {
+  .action(async (files: string[]) => {
+    const { validateFiles } = await import('./validate.js');
     process.exitCode = validateFiles(files) > 0 ? 1 : 0;
   });
 
@@ -86,6 +79,7 @@ program
   .option('--local', "run the checks in this process, with this shell's environment as the secrets (no Temporal)")
   .option('--timeout <duration>', "per node: how long its worker has to pick up the check, and then to finish it", timeoutOption, 30_000)
   .action(async (file: string, opts: CheckOptions) => {
+    const { checkFile } = await import('./check.js');
     const code = await checkFile(file, opts);
     // A check abandoned at its timeout may still hold a socket open; the answer is already printed.
     process.exit(code);
@@ -94,7 +88,7 @@ program
 program
   .command('schema')
   .description('print the JSON Schema of pipeline files (for editor autocompletion)')
-  .action(printSchema);
+  .action(async () => (await import('./validate.js')).printSchema());
 
 // Internal: used by workers to bundle the workflow code in a child process (see worker/bundle.ts).
 program
