@@ -111,16 +111,30 @@ test('read -> map (rename, drop, unchanged casts) -> write passes COPY text thro
   assert.equal(await count(`SELECT count(*) AS n FROM (SELECT ${copied} FROM kinds_copy EXCEPT ALL SELECT ${cols} FROM kinds) x`), 0);
 });
 
-test('a map that changes values (a computed field or a real cast) decodes COPY text and writes Avro', async () => {
+test('a map that changes values decodes COPY text, and writes COPY text again for the load to take as it is', async () => {
+  await db.pool.query(`CREATE TABLE kinds_mapped (id bigint PRIMARY KEY, i4 text, n double precision, twice bigint, note text)`);
   const result = await run([
-    { id: 'extract', type: 'postgres.read', config: { connection, table: 'kinds', columns: ['id', 'i4', 'n'], batchSize: 300 } },
-    { id: 'clean', type: 'transform.map', needs: ['extract'], config: { cast: { i4: 'string' }, compute: { twice: 'id * 2' } } },
+    // Row 2's numeric NaN would not cast to float (a bad record): left out here.
+    { id: 'extract', type: 'postgres.read', config: { connection, table: 'kinds', columns: ['id', 'i4', 'n', 't'], where: 'id <> 2', batchSize: 300 } },
+    { id: 'clean', type: 'transform.map', needs: ['extract'], config: { cast: { i4: 'string', n: 'float' }, compute: { twice: 'id * 2' }, rename: { t: 'note' } } },
+    { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection, table: 'kinds_mapped' }, maxBadRecords: 0 },
   ]);
   const clean = result.nodes.clean!.outputs!.dataset as DatasetRef;
-  assert.equal(clean.format, undefined, 'Avro');
+  assert.equal(clean.format, 'pgcopy');
   const rows = await stagedRows(clean);
-  assert.equal(rows.length, 1000);
-  assert.deepEqual(rows[0], { id: '1', i4: '2147483647', n: '12345678901234567890.123456789', twice: '2' });
+  assert.equal(rows.length, 999);
+  assert.deepEqual(rows.slice(0, 2), [
+    { id: '1', i4: '2147483647', n: 12345678901234567000, twice: '2', note: 'tab\there, new\nline, cr\r, back\\slash' },
+    { id: '3', i4: null, n: null, twice: '6', note: null },
+  ]);
+  assert.equal(result.nodes.load!.outputs!.rows, 999);
+  const loaded = await rowsOf(`SELECT id, i4, n, twice, note FROM kinds_mapped WHERE id IN (1, 3, 4, 700) ORDER BY id`);
+  assert.deepEqual(loaded, [
+    { id: '1', i4: '2147483647', n: 12345678901234567000, twice: '2', note: 'tab\there, new\nline, cr\r, back\\slash' },
+    { id: '3', i4: null, n: null, twice: '6', note: null },
+    { id: '4', i4: '1', n: -0.000001, twice: '8', note: '\\N' },
+    { id: '700', i4: null, n: 100, twice: '1400', note: 'row 700' },
+  ]);
 });
 
 test('rows the destination refuses in a COPY text part are isolated as bad records; the rest of the part loads once', async () => {

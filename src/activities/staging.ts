@@ -114,16 +114,15 @@ export class StagingStore {
 
   /** Reads part `index` of a dataset, from the store its URI names. */
   async readPart(ref: DatasetRef, index: number): Promise<Row[]> {
-    if (ref.format !== 'pgcopy') return this.readPartAt(ref.uri, index);
-    return decodeCopyText(await this.readEncodedPart(ref, index), ref.schema, asFolder(ref.uri) + partName(index, ref.format));
+    return this.readPartAt(ref.uri, index, ref.format, ref.schema);
   }
 
-  /** Reads part `index` of the dataset at `location` (e.g. a resumed node's own output). */
-  async readPartAt(location: string, index: number): Promise<Row[]> {
-    const uri = asFolder(location) + partName(index);
+  /** Reads part `index` of the dataset at `location` (e.g. a resumed node's own output), stored in `format`. */
+  async readPartAt(location: string, index: number, format: PartFormat = 'avro', schema: ColumnSchema[] = []): Promise<Row[]> {
+    const uri = asFolder(location) + partName(index, format);
     const body = await this.backendFor(location).get(uri);
     if (body === null) throw missingPart(index, uri);
-    return decodePart(body, uri);
+    return format === 'pgcopy' ? decodeCopyText(body, schema, uri) : decodePart(body, uri);
   }
 
   /** Every run folder of this worker's own store, with the time of its newest file. */

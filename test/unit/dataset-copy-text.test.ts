@@ -2,7 +2,8 @@
 // NULLs decoded per column type, and column projection that keeps field text as it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CopyBatcher, countRows, decodeCopyText, decodeLastRow, projectCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
+import type { Row } from '../../src/activities/staging.js';
+import { copyEncodable, CopyBatcher, countRows, decodeCopyText, decodeLastRow, encodeCopyText, projectCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
 
 const schema = [
   { name: 'id', type: 'bigint' },
@@ -77,4 +78,27 @@ test('projection keeps the chosen fields in the chosen order, their text (escape
     rows,
     decodeCopyText(Buffer.from(text), schema, 'all').map((r) => ({ amount: r.amount, name: r.name, id: r.id })),
   );
+});
+
+test('rows a transform produces encode to COPY text and decode back identical', () => {
+  const schema2 = [...schema, { name: 'at', type: 'timestamp' }, { name: 'day', type: 'date' }];
+  const rows: Row[] = [
+    { id: '-9223372036854775808', name: 'tab\there\nnew line\r\\N and \\', n: -2147483648, f: -0, ok: true, j: { big: 12n, list: [1, 'x\ty'] }, amount: '-1.50', at: '2024-01-01 00:00:00.000001+00', day: 'infinity' },
+    { id: '0', name: '', n: 0, f: NaN, ok: false, j: 'just a string', amount: 'NaN', at: null, day: '2024-02-29' },
+    { id: '1', name: null, n: null, f: -Infinity, ok: null, j: NaN, amount: null, at: '-infinity', day: null },
+    { id: '2', name: '🌍', n: 1, f: 1e-300, ok: true, j: [], amount: '0', at: undefined, day: undefined },
+  ];
+  const encoded = encodeCopyText(rows, schema2, 'part 0');
+  assert.equal(countRows(encoded), 4);
+  const decoded = decodeCopyText(encoded, schema2, 'part 0');
+  assert.ok(Object.is(decoded[0]!.f, -0), '-0 keeps its sign');
+  assert.deepEqual(decoded[0], { ...rows[0]!, j: { big: '12', list: [1, 'x\ty'] } }, 'a bigint inside JSON is its digits, as in Avro parts');
+  assert.deepEqual(decoded.slice(1), rows.slice(1).map((r) => ({ ...r, at: r.at ?? null, day: r.day ?? null })));
+});
+
+test('a value its column type cannot hold is an error, never a changed value; types COPY text cannot hold are declared', () => {
+  assert.throws(() => encodeCopyText([{ id: 5 }], [{ name: 'id', type: 'bigint' }], 'part 2'), /^Error: part 2 row 1: field "id" holds a number that its bigint column cannot hold as COPY text$/);
+  assert.throws(() => encodeCopyText([{ t: ['a'] }], [{ name: 't', type: 'text' }], 'part 2'), /field "t" holds a object that its text column/);
+  assert.equal(copyEncodable(schema), true);
+  assert.equal(copyEncodable([{ name: 'x', type: 'bytes' }]), false);
 });

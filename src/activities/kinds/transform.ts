@@ -1,11 +1,12 @@
 // Runs a transform node: one input part to one output part, so a resumed or retried execution
 // continues at the next part and rewrites nothing already staged. The output is Avro, except
-// that a column-only transform of a COPY text dataset stays COPY text.
+// that a transform of a COPY text dataset stays COPY text when its output types allow (and a
+// column-only one moves the parts without decoding them).
 import type { TransformNodeType } from '../connector.js';
 import type { NodeRunner } from '../context.js';
-import type { DatasetRef } from '../staging.js';
+import type { DatasetRef, PartFormat } from '../staging.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import { countRows, projectCopyText } from '../staging/copy-text.js';
+import { copyEncodable, countRows, encodeCopyText, projectCopyText } from '../staging/copy-text.js';
 import { restore } from './checkpoint.js';
 
 interface TransformCheckpoint extends Partial<DeadLetterCheckpoint> {
@@ -32,8 +33,10 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
     const dead = new DeadLetters(ctx, ctx.limits, cp);
     const snapshot = (): TransformCheckpoint => ({ ...cp, ...dead.checkpoint() });
     const prepared = node.prepare(ctx.config, input.schema);
+    // COPY text stays COPY text (a Postgres load then takes it as it is), when the output's types allow.
+    const format: PartFormat = input.format === 'pgcopy' && copyEncodable(prepared.schema) ? 'pgcopy' : 'avro';
     if (prepared.restore) {
-      for (let part = 0; part < cp.part; part++) prepared.restore(await ctx.staging.readPartAt(dir, part));
+      for (let part = 0; part < cp.part; part++) prepared.restore(await ctx.staging.readPartAt(dir, part, format, prepared.schema));
     }
     ctx.stats.rowsIn = cp.rowsIn;
     ctx.stats.rowsOut = cp.rows;
@@ -57,7 +60,10 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
         const rows = await ctx.staging.readPart(input, part);
         const first = cp.rowsIn;
         const out = prepared.apply(rows, (i) => `part ${part} row ${first + i + 1}`);
-        cp.bytes += await ctx.staging.writePart(dir, part, out.rows, prepared.schema);
+        cp.bytes +=
+          format === 'pgcopy'
+            ? await ctx.staging.writeEncodedPart(dir, part, 'pgcopy', encodeCopyText(out.rows, prepared.schema, `part ${part}`))
+            : await ctx.staging.writePart(dir, part, out.rows, prepared.schema);
         await dead.add(out.bad);
         rowsIn = rows.length;
         rowsOut = out.rows.length;
@@ -75,7 +81,7 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
       bytes: cp.bytes,
       parts: input.parts,
       schema: prepared.schema,
-      ...(columns !== undefined ? { format: 'pgcopy' as const } : {}),
+      ...(format === 'pgcopy' ? { format } : {}),
     });
     return { outputs: { dataset, rows: cp.rows, badRows: dead.count, rejected } };
   };

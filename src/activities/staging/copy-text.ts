@@ -8,6 +8,7 @@
 // field a backslash escapes \\, \b, \f, \n, \r, \t, \v, octal \ooo and hex \xhh. A raw newline
 // byte only ever ends a row, so rows are counted and cut without parsing fields.
 import type { ColumnSchema, Row } from '../staging.js';
+import { columnCodec, fromJsonText, toJsonText } from './columns.js';
 
 const NL = 0x0a;
 
@@ -57,7 +58,8 @@ const DECODERS: Record<string, Decoder> = {
   boolean: (s) => s === 't',
   int: (s) => parseInt(s, 10),
   float: (s) => parseFloat(s),
-  json: (s) => JSON.parse(s) as unknown,
+  // PostgreSQL's JSON text, or what encodeCopyText wrote for values JSON has no words for (NaN, bigint).
+  json: fromJsonText,
   // bigint and numeric stay decimal strings, timestamps and dates PostgreSQL's own text.
   bigint: asText,
   numeric: asText,
@@ -92,6 +94,53 @@ export function decodeCopyText(buf: Buffer, schema: readonly ColumnSchema[], whe
   }
   if (start !== text.length) throw new Error(`${where}: COPY text ends in the middle of a row`);
   return rows;
+}
+
+/** Logical column types a COPY text part can hold (every value of them decodes back identical). */
+const ENCODABLE = new Set(['text', 'int', 'bigint', 'float', 'numeric', 'boolean', 'timestamp', 'date', 'json']);
+
+export function copyEncodable(schema: readonly ColumnSchema[]): boolean {
+  return schema.every((c) => ENCODABLE.has(c.type));
+}
+
+const ESCAPE = /[\\\n\r\t]/g;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeField(text: string): string {
+  return text.replace(ESCAPE, (c) => ESCAPES[c]!);
+}
+
+/**
+ * Encodes rows as COPY text, the inverse of decodeCopyText. Every value must fit its column's
+ * type as the Avro codecs define it (a transform of COPY text input only produces such values);
+ * one that does not is an error rather than a value changed on the way.
+ */
+export function encodeCopyText(rows: readonly Row[], schema: readonly ColumnSchema[], where: string): Buffer {
+  const columns = schema.map((c) => ({ name: c.name, type: c.type, fits: columnCodec(c.type).fits }));
+  let out = '';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    for (let j = 0; j < columns.length; j++) {
+      const c = columns[j]!;
+      const v = row[c.name];
+      if (j > 0) out += '\t';
+      if (v === null || v === undefined) {
+        out += '\\N';
+      } else if (c.type === 'json') {
+        out += escapeField(toJsonText(v, () => `${where} row ${i + 1} field "${c.name}"`));
+      } else if (!c.fits(v)) {
+        throw new Error(`${where} row ${i + 1}: field "${c.name}" holds a ${typeof v} that its ${c.type} column cannot hold as COPY text`);
+      } else if (typeof v === 'string') {
+        out += escapeField(v);
+      } else if (typeof v === 'boolean') {
+        out += v ? 't' : 'f';
+      } else {
+        out += Object.is(v, -0) ? '-0' : String(v);
+      }
+    }
+    out += '\n';
+  }
+  return Buffer.from(out, 'utf8');
 }
 
 /** The last row of a non-empty COPY text buffer, decoded. */
