@@ -2,7 +2,7 @@
 // Temporal server and a real PostgreSQL, then resuming it: exact counts, no duplicates.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
+import { createSlowFilter, createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { progressOf, spec, startRun } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import type { RunProgress } from '../src/workflows/messages.js';
@@ -21,7 +21,11 @@ before(async () => {
     `INSERT INTO src.orders SELECT g, 'customer-' || (g % 977), (g % 10000) / 100.0, now() - g * interval '1 minute', jsonb_build_object('n', g) FROM generate_series(1, $1) g`,
     [ROWS],
   );
-  await db.pool.query(`CREATE SCHEMA dw`);
+  // The load checks each row with a function that sleeps 50ms every 2000th order, so it lasts a
+  // few seconds and a pause can land in the middle of it.
+  await createSlowFilter(db);
+  await db.pool.query(`CREATE SCHEMA dw; CREATE TABLE dw.orders (order_id bigint, customer text, amount double precision, created_at timestamptz, meta jsonb,
+    CHECK (slow_every(order_id, 2000, 0.05)))`);
   worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, env: { ...process.env, PAUSE_TEST_DB: db.url } });
 });
 

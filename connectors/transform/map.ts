@@ -2,7 +2,7 @@
 // the cast row; computed fields do not see each other), then rename and drop, both of which name
 // fields before renaming and apply to computed fields too. A row whose cast or expression fails is
 // a bad record.
-import type { BadRecord, PreparedTransform } from '../../src/activities/connector.js';
+import type { BadRecord, ColumnStep, PreparedTransform } from '../../src/activities/connector.js';
 import { ConfigError, DataError } from '../../src/activities/errors.js';
 import type { ColumnSchema, Row } from '../../src/activities/staging.js';
 import { castValue, CAST_COLUMN_TYPE, type CastType } from './cast.js';
@@ -95,7 +95,7 @@ export function prepareMap(config: TransformMapConfig, input: ColumnSchema[]): P
 
   return {
     schema: columns.map(({ name, type }) => ({ name, type })),
-    ...columnsOnly(input, config, columns),
+    ...columnSteps(input, config, computed, columns),
     apply(rows, position) {
       const out: Row[] = [];
       const bad: BadRecord[] = [];
@@ -115,14 +115,25 @@ export function prepareMap(config: TransformMapConfig, input: ColumnSchema[]): P
 /** Casts that leave every value of a column of that type as it is (a float NaN would fail, a json string would be parsed). */
 const UNCHANGED_BY_CAST: Partial<Record<CastType, string>> = { string: 'text', int: 'int', bigint: 'bigint', numeric: 'numeric', boolean: 'boolean' };
 
-/** When the map only renames, drops or reorders (no computed field, no cast that changes a value): which input column each output column is. */
-function columnsOnly(input: readonly ColumnSchema[], config: TransformMapConfig, columns: readonly OutputColumn[]): { columnsOnly?: number[] } {
-  if (Object.keys(config.compute ?? {}).length > 0) return {};
-  const changes = input.some((c) => {
+/**
+ * When every output column is one input column, as it is or cast on its own (no computed field,
+ * no cast of a dropped column, whose failure would still reject the row): the steps, in output order.
+ */
+function columnSteps(input: readonly ColumnSchema[], config: TransformMapConfig, computed: readonly Computed[], columns: readonly OutputColumn[]): { columns?: ColumnStep[] } {
+  if (computed.length > 0) return {};
+  const kept = new Set(columns.map((c) => c.from));
+  const changes = (c: ColumnSchema) => {
     const to = config.cast?.[c.name];
-    return to !== undefined && UNCHANGED_BY_CAST[to] !== c.type;
-  });
-  return changes ? {} : { columnsOnly: columns.map((c) => input.findIndex((i) => i.name === c.from)) };
+    return to !== undefined && UNCHANGED_BY_CAST[to] !== c.type ? to : null;
+  };
+  if (input.some((c) => !kept.has(c.name) && changes(c) !== null)) return {};
+  return {
+    columns: columns.map((c) => {
+      const from = input.findIndex((i) => i.name === c.from);
+      const to = changes(input[from]!);
+      return to === null ? { from } : { from, cast: (v: unknown) => castValue(v, to, () => `field "${c.from}"`) };
+    }),
+  };
 }
 
 function fromCelAt(f: Computed, row: Row): unknown {

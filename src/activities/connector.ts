@@ -80,16 +80,22 @@ export interface SinkWriter {
   close(): Promise<void>;
 }
 
+export interface ColumnStep {
+  from: number;
+  cast?: (value: unknown) => unknown;
+}
+
 export interface PreparedTransform {
   schema: ColumnSchema[];
   /** Maps one batch; `position(i)` names row i of the batch for bad records. */
   apply(rows: Row[], position: (i: number) => string): { rows: Row[]; bad: BadRecord[] };
   /**
-   * Set when every output row is just the input row's fields at these indexes, values unchanged
-   * (the transform only renames, drops or reorders columns): the engine may then move encoded
-   * parts without decoding them, and `apply` is not called.
+   * Set when each output column is one input column (at index `from`), unchanged or converted on
+   * its own by `cast` (which throws DataError for a bad value): a rename, drop, reorder or
+   * per-column cast. The engine may then rewrite encoded parts field by field instead of
+   * decoding whole rows; `apply` must give the same result.
    */
-  columnsOnly?: number[];
+  columns?: ColumnStep[];
   /** Rebuilds cross-batch state (e.g. keys seen) from output already staged, when resuming. */
   restore?(output: Row[]): void;
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Row } from '../../src/activities/staging.js';
-import { copyEncodable, CopyBatcher, countRows, decodeCopyText, decodeLastRow, encodeCopyText, projectCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
+import { copyEncodable, CopyBatcher, countRows, decodeCopyText, decodeLastRow, encodeCopyText, mapCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
 
 const schema = [
   { name: 'id', type: 'bigint' },
@@ -70,13 +70,26 @@ test('batches hold exactly `size` rows however the stream chunks the bytes, even
   assert.throws(() => cut.flush(), /COPY output ended in the middle of a row/);
 });
 
-test('projection keeps the chosen fields in the chosen order, their text (escapes, NULLs) unchanged', () => {
-  const out = projectCopyText(Buffer.from(text), [6, 1, 0]);
-  assert.deepEqual(out.toString().split('\n').slice(0, 3), ['12.50\tplain\t9007199254740993', 'NaN\ttab\\there\\nnew line \\\\ back\\rslash\t2', '\\N\t\\N\t3']);
-  const rows = decodeCopyText(out, [schema[6]!, schema[1]!, schema[0]!], 'projected');
-  assert.deepEqual(
-    rows,
-    decodeCopyText(Buffer.from(text), schema, 'all').map((r) => ({ amount: r.amount, name: r.name, id: r.id })),
+test('a field-by-field rewrite keeps untouched fields as they are, casts the others, and returns rows whose cast fails', () => {
+  const notNumber = (v: unknown) => {
+    if (typeof v === 'number' && Number.isNaN(v)) throw new RangeError('field "f": NaN');
+    return v === null ? null : String(v);
+  };
+  const out = mapCopyText(Buffer.from(text), schema, [schema[6]!, { name: 'label', type: 'text' }, { name: 'f', type: 'text' }, schema[0]!], [{ from: 6 }, { from: 1 }, { from: 3, cast: notNumber }, { from: 0 }], 'part 3', (err) => err instanceof RangeError);
+  assert.equal(out.rowsIn, 5);
+  assert.equal(out.rowsOut, 4);
+  assert.deepEqual(out.data.toString().split('\n'), [
+    '12.50\tplain\t1.5\t9007199254740993',
+    '\\N\t\\N\t-Infinity\t3',
+    '-Infinity\t\t0\t4',
+    '0\t\\\\N is not null\t1e+100\t5',
+    '',
+  ]);
+  assert.deepEqual(out.bad, [{ row: decodeCopyText(Buffer.from(text), schema, 'all')[1], line: 2, reason: 'field "f": NaN' }]);
+  assert.throws(
+    () => mapCopyText(Buffer.from(text), schema, [schema[3]!], [{ from: 3, cast: () => { throw new TypeError('a bug'); } }], 'part 3', (err) => err instanceof RangeError),
+    /^TypeError: a bug$/,
+    'other errors are not bad records',
   );
 });
 

@@ -6,7 +6,8 @@ import type { TransformNodeType } from '../connector.js';
 import type { NodeRunner } from '../context.js';
 import type { DatasetRef, PartFormat } from '../staging.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import { copyEncodable, countRows, encodeCopyText, projectCopyText } from '../staging/copy-text.js';
+import { copyEncodable, encodeCopyText, mapCopyText } from '../staging/copy-text.js';
+import { DataError } from '../errors.js';
 import { restore } from './checkpoint.js';
 
 interface TransformCheckpoint extends Partial<DeadLetterCheckpoint> {
@@ -40,10 +41,10 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
     }
     ctx.stats.rowsIn = cp.rowsIn;
     ctx.stats.rowsOut = cp.rows;
-    // COPY text input through a transform that only renames, drops or reorders columns: move the
-    // encoded parts (cut down to the kept fields when needed) instead of decoding every row.
-    const columns = input.format === 'pgcopy' ? prepared.columnsOnly : undefined;
-    const identity = columns !== undefined && columns.length === input.schema.length && columns.every((c, i) => c === i);
+    // COPY text input through a transform that only renames, drops, reorders or casts columns one
+    // by one: rewrite the encoded parts field by field (or, when only names change, link them).
+    const steps = format === 'pgcopy' ? prepared.columns : undefined;
+    const identity = steps !== undefined && steps.length === input.schema.length && steps.every((c, i) => c.from === i && c.cast === undefined);
     for (let part = cp.part; part < input.parts; part++) {
       if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
       let rowsIn: number;
@@ -52,10 +53,13 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
         // Only names change, and they live in the reference: the store links or copies the part, unread.
         cp.bytes += await ctx.staging.copyPart(input, part, dir);
         rowsIn = rowsOut = partRows(input, part);
-      } else if (columns !== undefined) {
-        const body = await ctx.staging.readEncodedPart(input, part);
-        rowsIn = rowsOut = countRows(body);
-        cp.bytes += await ctx.staging.writeEncodedPart(dir, part, 'pgcopy', projectCopyText(body, columns));
+      } else if (steps !== undefined) {
+        const first = cp.rowsIn;
+        const out = mapCopyText(await ctx.staging.readEncodedPart(input, part), input.schema, prepared.schema, steps, `part ${part}`, (err) => err instanceof DataError);
+        cp.bytes += await ctx.staging.writeEncodedPart(dir, part, 'pgcopy', out.data);
+        await dead.add(out.bad.map((b) => ({ reason: b.reason, position: `part ${part} row ${first + b.line}`, record: b.row })));
+        rowsIn = out.rowsIn;
+        rowsOut = out.rowsOut;
       } else {
         const rows = await ctx.staging.readPart(input, part);
         const first = cp.rowsIn;

@@ -106,8 +106,35 @@ export function copyEncodable(schema: readonly ColumnSchema[]): boolean {
 const ESCAPE = /[\\\n\r\t]/g;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+
 function escapeField(text: string): string {
-  return text.replace(ESCAPE, (c) => ESCAPES[c]!);
+  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPE, (c) => ESCAPES[c]!) : text;
+}
+
+/** JSON text of a json column's value: plain JSON.stringify when it can say it, else toJsonText (NaN, bigint). */
+function jsonField(v: unknown, where: () => string): string {
+  if (typeof v !== 'number' || Number.isFinite(v)) {
+    try {
+      const text = JSON.stringify(v) as string | undefined;
+      if (text !== undefined) return text;
+    } catch {
+      // a bigint somewhere inside: toJsonText spells it
+    }
+  }
+  return toJsonText(v, where);
+}
+
+type Fits = (v: unknown) => boolean;
+
+/** One value as COPY text of a column of `type`; `fits` is that type's Avro codec test. */
+function encodeValue(v: unknown, type: string, fits: Fits, where: () => string): string {
+  if (v === null || v === undefined) return '\\N';
+  if (type === 'json') return escapeField(jsonField(v, where));
+  if (!fits(v)) throw new Error(`${where()} holds a ${typeof v} that its ${type} column cannot hold as COPY text`);
+  if (typeof v === 'string') return escapeField(v);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  return Object.is(v, -0) ? '-0' : String(v);
 }
 
 /**
@@ -122,25 +149,73 @@ export function encodeCopyText(rows: readonly Row[], schema: readonly ColumnSche
     const row = rows[i]!;
     for (let j = 0; j < columns.length; j++) {
       const c = columns[j]!;
-      const v = row[c.name];
       if (j > 0) out += '\t';
-      if (v === null || v === undefined) {
-        out += '\\N';
-      } else if (c.type === 'json') {
-        out += escapeField(toJsonText(v, () => `${where} row ${i + 1} field "${c.name}"`));
-      } else if (!c.fits(v)) {
-        throw new Error(`${where} row ${i + 1}: field "${c.name}" holds a ${typeof v} that its ${c.type} column cannot hold as COPY text`);
-      } else if (typeof v === 'string') {
-        out += escapeField(v);
-      } else if (typeof v === 'boolean') {
-        out += v ? 't' : 'f';
-      } else {
-        out += Object.is(v, -0) ? '-0' : String(v);
-      }
+      out += encodeValue(row[c.name], c.type, c.fits, () => `${where} row ${i + 1}: field "${c.name}"`);
     }
     out += '\n';
   }
   return Buffer.from(out, 'utf8');
+}
+
+/** An output column of mapCopyText: input field `from`, as its text is or through `cast`. */
+export interface FieldStep {
+  from: number;
+  cast?: (value: unknown) => unknown;
+}
+
+/**
+ * Rewrites COPY text field by field: each output field is an input field's text as it is, or
+ * decoded, cast and encoded again; untouched fields are never parsed. A row whose cast throws
+ * a DataError-like error (`isBad`) is left out and returned, decoded whole, as bad.
+ */
+export function mapCopyText(
+  buf: Buffer,
+  input: readonly ColumnSchema[],
+  output: readonly ColumnSchema[],
+  steps: readonly FieldStep[],
+  where: string,
+  isBad: (err: unknown) => boolean,
+): { data: Buffer; rowsIn: number; rowsOut: number; bad: { row: Row; line: number; reason: string }[] } {
+  const plan = steps.map((s, i) => ({
+    from: s.from,
+    cast: s.cast,
+    decode: DECODERS[input[s.from]!.type] ?? asText,
+    type: output[i]!.type,
+    fits: columnCodec(output[i]!.type).fits,
+    name: output[i]!.name,
+  }));
+  const text = buf.toString('utf8');
+  const bad: { row: Row; line: number; reason: string }[] = [];
+  let out = '';
+  let start = 0;
+  let line = 0;
+  let rowsOut = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const raw = text.slice(start, nl);
+    start = nl + 1;
+    line++;
+    const fields = raw.split('\t');
+    let row = '';
+    try {
+      for (let i = 0; i < plan.length; i++) {
+        const p = plan[i]!;
+        const f = fields[p.from]!;
+        if (i > 0) row += '\t';
+        if (p.cast === undefined || f === '\\N') {
+          row += f;
+        } else {
+          row += encodeValue(p.cast(p.decode(unescapeField(f))), p.type, p.fits, () => `${where} row ${line}: field "${p.name}"`);
+        }
+      }
+    } catch (err) {
+      if (!isBad(err)) throw err;
+      bad.push({ row: decodeLine(raw, input, undefined, `${where} row ${line}`), line, reason: (err as Error).message });
+      continue;
+    }
+    out += row + '\n';
+    rowsOut++;
+  }
+  return { data: Buffer.from(out, 'utf8'), rowsIn: line, rowsOut, bad };
 }
 
 /** The last row of a non-empty COPY text buffer, decoded. */
@@ -148,22 +223,6 @@ export function decodeLastRow(buf: Buffer, schema: readonly ColumnSchema[]): Row
   const end = buf.length - 1;
   const start = buf.lastIndexOf(NL, end - 1) + 1;
   return decodeLine(buf.toString('utf8', start, end), schema);
-}
-
-/**
- * Keeps the fields at `indexes` of every row, in that order (a drop or reorder of columns);
- * field text is copied as it is, escapes and all.
- */
-export function projectCopyText(buf: Buffer, indexes: readonly number[]): Buffer {
-  const text = buf.toString('utf8');
-  let out = '';
-  let start = 0;
-  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-    const fields = text.slice(start, nl).split('\t');
-    out += indexes.map((i) => fields[i]).join('\t') + '\n';
-    start = nl + 1;
-  }
-  return Buffer.from(out, 'utf8');
 }
 
 /**
