@@ -21,11 +21,11 @@ before(async () => {
     `INSERT INTO src.orders SELECT g, 'customer-' || (g % 977), (g % 10000) / 100.0, now() - g * interval '1 minute', jsonb_build_object('n', g) FROM generate_series(1, $1) g`,
     [ROWS],
   );
-  // The load checks each row with a function that sleeps 50ms every 2000th order, so it lasts a
+  // The load checks each row with a function that sleeps 200ms every 2000th order, so it lasts a
   // few seconds and a pause can land in the middle of it.
   await createSlowFilter(db);
   await db.pool.query(`CREATE SCHEMA dw; CREATE TABLE dw.orders (order_id bigint, customer text, amount double precision, created_at timestamptz, meta jsonb,
-    CHECK (slow_every(order_id, 2000, 0.05)))`);
+    CHECK (slow_every(order_id, 2000, 0.2)))`);
   worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, env: { ...process.env, PAUSE_TEST_DB: db.url } });
 });
 

@@ -27,7 +27,7 @@ export function copySchema(fields: readonly ProbedField[], params: readonly unkn
   if ((params ?? []).length > 0) return null;
   const names = new Set(fields.map((f) => f.name));
   // Two columns of one name collapse into one field of a row; COPY would keep both.
-  if (names.size !== fields.length || !fields.every((f) => COPY_OIDS.has(f.dataTypeID))) return null;
+  if (fields.length === 0 || names.size !== fields.length || !fields.every((f) => COPY_OIDS.has(f.dataTypeID))) return null;
   return fields.map((f) => ({ name: f.name, type: logicalType(f.dataTypeID) }));
 }
 

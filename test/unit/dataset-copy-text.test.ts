@@ -91,6 +91,12 @@ test('a field-by-field rewrite keeps untouched fields as they are, casts the oth
     /^TypeError: a bug$/,
     'other errors are not bad records',
   );
+  const two = schema.slice(0, 2);
+  const keep = [{ from: 1 }, { from: 0 }];
+  assert.throws(() => mapCopyText(Buffer.from('1\tx\n2\n'), two, two, keep, 'part 5', () => true), /^Error: part 5 row 2: COPY text row has 1 field\(s\), the dataset's schema 2$/);
+  assert.throws(() => mapCopyText(Buffer.from('1\tx\ty\n'), two, two, keep, 'part 5', () => true), /^Error: part 5 row 1: COPY text row has more fields than the dataset's schema \(2\)$/);
+  assert.throws(() => mapCopyText(Buffer.from('1\tx\n2\ty'), two, two, keep, 'part 5', () => true), /^Error: part 5: COPY text ends in the middle of a row$/);
+  assert.equal(mapCopyText(Buffer.from('1\tx\n2\ty\n'), two, two, keep, 'part 5', () => true).data.toString(), 'x\t1\ny\t2\n');
 });
 
 test('rows a transform produces encode to COPY text and decode back identical', () => {

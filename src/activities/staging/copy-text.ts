@@ -176,14 +176,25 @@ export function mapCopyText(
   where: string,
   isBad: (err: unknown) => boolean,
 ): { data: Buffer; rowsIn: number; rowsOut: number; bad: { row: Row; line: number; reason: string }[] } {
-  const plan = steps.map((s, i) => ({
-    from: s.from,
-    cast: s.cast,
-    decode: DECODERS[input[s.from]!.type] ?? asText,
-    type: output[i]!.type,
-    fits: columnCodec(output[i]!.type).fits,
-    name: output[i]!.name,
-  }));
+  // Runs of output fields that are consecutive input fields, unchanged, are copied as one slice
+  // (tabs included); each cast field is decoded, cast and encoded on its own.
+  type Segment = { first: number; last: number; cast?: undefined } | { field: number; cast: (v: unknown) => unknown; decode: Decoder; type: string; fits: Fits; name: string };
+  const segments: Segment[] = [];
+  steps.forEach((step, i) => {
+    const prev = segments[segments.length - 1];
+    if (step.cast !== undefined) {
+      const type = output[i]!.type;
+      segments.push({ field: step.from, cast: step.cast, decode: DECODERS[input[step.from]!.type] ?? asText, type, fits: columnCodec(type).fits, name: output[i]!.name });
+    } else if (prev !== undefined && prev.cast === undefined && prev.last === step.from - 1) {
+      prev.last = step.from;
+    } else {
+      segments.push({ first: step.from, last: step.from });
+    }
+  });
+  const n = input.length;
+  // starts[k]: where field k begins; ends[k]: where it ends (its tab or the newline).
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
   const text = buf.toString('utf8');
   const bad: { row: Row; line: number; reason: string }[] = [];
   let out = '';
@@ -191,30 +202,40 @@ export function mapCopyText(
   let line = 0;
   let rowsOut = 0;
   for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-    const raw = text.slice(start, nl);
-    start = nl + 1;
     line++;
-    const fields = raw.split('\t');
+    let at = start;
+    for (let k = 0; k < n; k++) {
+      starts[k] = at;
+      const tab = k < n - 1 ? text.indexOf('\t', at) : -1;
+      if (k < n - 1 && (tab === -1 || tab > nl)) throw new Error(`${where} row ${line}: COPY text row has ${k + 1} field(s), the dataset's schema ${n}`);
+      ends[k] = k < n - 1 ? tab : nl;
+      at = ends[k]! + 1;
+    }
+    const extra = text.indexOf('\t', starts[n - 1]);
+    if (extra !== -1 && extra < nl) throw new Error(`${where} row ${line}: COPY text row has more fields than the dataset's schema (${n})`);
     let row = '';
     try {
-      for (let i = 0; i < plan.length; i++) {
-        const p = plan[i]!;
-        const f = fields[p.from]!;
+      for (let i = 0; i < segments.length; i++) {
+        const seg = segments[i]!;
         if (i > 0) row += '\t';
-        if (p.cast === undefined || f === '\\N') {
-          row += f;
-        } else {
-          row += encodeValue(p.cast(p.decode(unescapeField(f))), p.type, p.fits, () => `${where} row ${line}: field "${p.name}"`);
+        if (seg.cast === undefined) {
+          row += text.slice(starts[seg.first], ends[seg.last]);
+          continue;
         }
+        const f = text.slice(starts[seg.field], ends[seg.field]);
+        row += f === '\\N' ? f : encodeValue(seg.cast(seg.decode(unescapeField(f))), seg.type, seg.fits, () => `${where} row ${line}: field "${seg.name}"`);
       }
     } catch (err) {
       if (!isBad(err)) throw err;
-      bad.push({ row: decodeLine(raw, input, undefined, `${where} row ${line}`), line, reason: (err as Error).message });
+      bad.push({ row: decodeLine(text.slice(start, nl), input, undefined, `${where} row ${line}`), line, reason: (err as Error).message });
+      start = nl + 1;
       continue;
     }
     out += row + '\n';
     rowsOut++;
+    start = nl + 1;
   }
+  if (start !== text.length) throw new Error(`${where}: COPY text ends in the middle of a row`);
   return { data: Buffer.from(out, 'utf8'), rowsIn: line, rowsOut, bad };
 }
 
