@@ -11,6 +11,7 @@ import type { ColumnSchema, Row } from '../staging.js';
 import { columnCodec, fromJsonText, toJsonText } from './columns.js';
 
 const NL = 0x0a;
+const TAB = 0x09;
 
 /** Number of rows (newline-terminated lines) in a COPY text buffer. */
 export function countRows(buf: Buffer): number {
@@ -192,51 +193,68 @@ export function mapCopyText(
     }
   });
   const n = input.length;
-  // starts[k]: where field k begins; ends[k]: where it ends (its tab or the newline).
+  // Byte offsets in `buf` (a tab or newline byte never occurs inside a UTF-8 character):
+  // starts[k] is where field k begins, ends[k] where it ends (its tab or the row's newline).
   const starts = new Int32Array(n);
   const ends = new Int32Array(n);
-  const text = buf.toString('utf8');
+  let out = Buffer.allocUnsafe(Math.max(1024, Math.ceil(buf.length * 1.25)));
+  let o = 0;
+  const room = (bytes: number) => {
+    if (o + bytes <= out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + bytes));
+    out.copy(bigger, 0, 0, o);
+    out = bigger;
+  };
   const bad: { row: Row; line: number; reason: string }[] = [];
-  let out = '';
   let start = 0;
   let line = 0;
   let rowsOut = 0;
-  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+  for (let nl = buf.indexOf(NL); nl !== -1; nl = buf.indexOf(NL, start)) {
     line++;
     let at = start;
     for (let k = 0; k < n; k++) {
       starts[k] = at;
-      const tab = k < n - 1 ? text.indexOf('\t', at) : -1;
+      const tab = k < n - 1 ? buf.indexOf(TAB, at) : -1;
       if (k < n - 1 && (tab === -1 || tab > nl)) throw new Error(`${where} row ${line}: COPY text row has ${k + 1} field(s), the dataset's schema ${n}`);
       ends[k] = k < n - 1 ? tab : nl;
       at = ends[k]! + 1;
     }
-    const extra = text.indexOf('\t', starts[n - 1]);
+    const extra = buf.indexOf(TAB, starts[n - 1]);
     if (extra !== -1 && extra < nl) throw new Error(`${where} row ${line}: COPY text row has more fields than the dataset's schema (${n})`);
-    let row = '';
+    const rowStart = o;
     try {
       for (let i = 0; i < segments.length; i++) {
         const seg = segments[i]!;
-        if (i > 0) row += '\t';
+        if (i > 0) {
+          room(1);
+          out[o++] = TAB;
+        }
         if (seg.cast === undefined) {
-          row += text.slice(starts[seg.first], ends[seg.last]);
+          const from = starts[seg.first]!;
+          const to = ends[seg.last]!;
+          room(to - from);
+          o += buf.copy(out, o, from, to);
           continue;
         }
-        const f = text.slice(starts[seg.field], ends[seg.field]);
-        row += f === '\\N' ? f : encodeValue(seg.cast(seg.decode(unescapeField(f))), seg.type, seg.fits, () => `${where} row ${line}: field "${seg.name}"`);
+        const f = buf.toString('utf8', starts[seg.field], ends[seg.field]);
+        const text = f === '\\N' ? f : encodeValue(seg.cast(seg.decode(unescapeField(f))), seg.type, seg.fits, () => `${where} row ${line}: field "${seg.name}"`);
+        room(Buffer.byteLength(text));
+        o += out.write(text, o);
       }
     } catch (err) {
       if (!isBad(err)) throw err;
-      bad.push({ row: decodeLine(text.slice(start, nl), input, undefined, `${where} row ${line}`), line, reason: (err as Error).message });
+      bad.push({ row: decodeLine(buf.toString('utf8', start, nl), input, undefined, `${where} row ${line}`), line, reason: (err as Error).message });
+      o = rowStart;
       start = nl + 1;
       continue;
     }
-    out += row + '\n';
+    room(1);
+    out[o++] = NL;
     rowsOut++;
     start = nl + 1;
   }
-  if (start !== text.length) throw new Error(`${where}: COPY text ends in the middle of a row`);
-  return { data: Buffer.from(out, 'utf8'), rowsIn: line, rowsOut, bad };
+  if (start !== buf.length) throw new Error(`${where}: COPY text ends in the middle of a row`);
+  return { data: out.subarray(0, o), rowsIn: line, rowsOut, bad };
 }
 
 /** The last row of a non-empty COPY text buffer, decoded. */
