@@ -2,6 +2,7 @@
 // keyset (keyset.ts): resumes re-read nothing. A `query` without a key streams through a
 // server-side cursor; the position handed to the engine is the number of rows read, and a
 // resumed read skips them with OFFSET, so such a query needs an ORDER BY on a unique key.
+// Either goes through COPY instead when its columns allow (copy-read.ts), with the same positions.
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';

@@ -1,9 +1,9 @@
 // The staging store: a node's record output is a dataset of numbered parts under
 // <store root>/<runId>/<nodeId>/: Avro, or PostgreSQL COPY text for what a Postgres source read
-// (staging/copy-text.ts). Parts live in a local directory (file://) or S3-compatible object storage
-// (s3://). Only its reference (uri, counts, schema) leaves the worker. Each part is written
-// atomically, so it is complete or absent and a retried batch simply rewrites it.
-// Why Avro, and how values are kept exact: docs/datasets.md.
+// and what transforms make of it (staging/copy-text.ts). Parts live in a local directory (file://)
+// or S3-compatible object storage (s3://). Only its reference (uri, counts, schema, format) leaves
+// the worker. Each part is written atomically, so it is complete or absent and a retried batch
+// simply rewrites it. Why these formats, and how values are kept exact: docs/datasets.md.
 import { ConfigError } from './errors.js';
 import { decodePart, encodePart } from './staging/avro-part.js';
 import { decodeCopyText } from './staging/copy-text.js';
