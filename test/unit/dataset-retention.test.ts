@@ -30,6 +30,9 @@ test('a sweep removes runs older than the retention and keeps fresh runs, runs s
   };
   const old = path.dirname(await write('run-old', 'extract', 0));
   await write('run-old', 'load', 0);
+  // A COPY text part (and a linked copy of it, as a rename-only map makes) is a staging file too.
+  await store.writeEncodedPart(store.datasetDir('run-old', 'copied'), 0, 'pgcopy', Buffer.from('1\n'));
+  await store.copyPart({ uri: store.datasetDir('run-old', 'copied'), rows: 1, bytes: 2, parts: 1, schema: SCHEMA, format: 'pgcopy' }, 0, store.datasetDir('run-old', 'renamed'));
   await write('run-fresh', 'extract', 0);
   const writing = path.dirname(await write('run-writing', 'extract', 0));
   const tenDaysAgo = new Date(Date.now() - 10 * DAY);
