@@ -3,6 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -101,7 +102,10 @@ test('with SLUICE_STAGING_URL=s3://..., postgres.read -> transform.map -> postgr
   for (const i of [0, 1, 2]) {
     const part = `part-00000${i}.pgcopy`;
     bytes += (await s3.head(bucket, `${prefix}/${runId}/extract/${part}`)).ContentLength ?? 0;
-    assert.deepEqual(await s3.get(bucket, `${prefix}/${runId}/clean/${part}`), await s3.get(bucket, `${prefix}/${runId}/extract/${part}`), `${part} copied unchanged`);
+    const stored = await s3.get(bucket, `${prefix}/${runId}/extract/${part}`);
+    assert.deepEqual(await s3.get(bucket, `${prefix}/${runId}/clean/${part}`), stored, `${part} copied unchanged`);
+    // COPY text goes to S3 gzipped: 500 rows of it per part.
+    assert.equal(zlib.gunzipSync(stored).toString().split('\n').length - 1, i < 2 ? 500 : ROWS - 1000);
   }
   assert.equal(ref.bytes, bytes, 'the reference counts the bytes actually stored');
   assert.equal((result.nodes.clean!.outputs!.dataset as DatasetRef).bytes, bytes);

@@ -4,6 +4,8 @@
 // or S3-compatible object storage (s3://). Only its reference (uri, counts, schema, format) leaves
 // the worker. Each part is written atomically, so it is complete or absent and a retried batch
 // simply rewrites it. Why these formats, and how values are kept exact: docs/datasets.md.
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { ConfigError } from './errors.js';
 import { decodePart, encodePart } from './staging/avro-part.js';
 import { decodeCopyText } from './staging/copy-text.js';
@@ -11,6 +13,9 @@ import { asFolder, type StagingBackend, type StoredRun } from './staging/backend
 import { LocalBackend } from './staging/local.js';
 import { S3Backend } from './staging/s3.js';
 import { createS3Client, type S3Settings } from './staging/s3-client.js';
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
 
 export type Row = Record<string, unknown>;
 
@@ -83,8 +88,10 @@ export class StagingStore {
 
   /** Writes part `index`, already encoded in `format`, atomically; returns its size in bytes. */
   async writeEncodedPart(location: string, index: number, format: PartFormat, body: Buffer): Promise<number> {
-    await this.home.put(asFolder(location) + partName(index, format), body);
-    return body.length;
+    // COPY text is plain text: gzipped (fast level) where bytes cross a network, as they do to S3.
+    const stored = format === 'pgcopy' && this.home instanceof S3Backend ? await gzip(body, { level: 1 }) : body;
+    await this.home.put(asFolder(location) + partName(index, format), stored);
+    return stored.length;
   }
 
   /** Copies part `index` of `ref` unchanged into the dataset at `location`; returns its size in bytes. */
@@ -92,17 +99,20 @@ export class StagingStore {
     const from = asFolder(ref.uri) + partName(index, ref.format);
     const to = asFolder(location) + partName(index, ref.format);
     if (this.backendFor(ref.uri) === this.home) return this.home.copy(from, to);
-    const body = await this.readEncodedPart(ref, index);
-    await this.home.put(to, body);
-    return body.length;
+    return this.writeEncodedPart(location, index, ref.format ?? 'avro', await this.readEncodedPart(ref, index));
   }
 
-  /** Part `index` of a dataset as stored, still encoded in the dataset's format. */
+  /** Part `index` of a dataset, still encoded in the dataset's format (a gzipped COPY text part unzipped). */
   async readEncodedPart(ref: DatasetRef, index: number): Promise<Buffer> {
-    const uri = asFolder(ref.uri) + partName(index, ref.format);
-    const body = await this.backendFor(ref.uri).get(uri);
+    return this.fetch(ref.uri, index, ref.format ?? 'avro');
+  }
+
+  private async fetch(location: string, index: number, format: PartFormat): Promise<Buffer> {
+    const uri = asFolder(location) + partName(index, format);
+    const body = await this.backendFor(location).get(uri);
     if (body === null) throw missingPart(index, uri);
-    return body;
+    // The gzip magic bytes cannot begin UTF-8 text (0x8b only continues a character).
+    return format === 'pgcopy' && body[0] === 0x1f && body[1] === 0x8b ? gunzip(body) : body;
   }
 
   /** Finalises a dataset: records its reference next to the parts and returns it. */
@@ -120,8 +130,7 @@ export class StagingStore {
   /** Reads part `index` of the dataset at `location` (e.g. a resumed node's own output), stored in `format`. */
   async readPartAt(location: string, index: number, format: PartFormat = 'avro', schema: ColumnSchema[] = []): Promise<Row[]> {
     const uri = asFolder(location) + partName(index, format);
-    const body = await this.backendFor(location).get(uri);
-    if (body === null) throw missingPart(index, uri);
+    const body = await this.fetch(location, index, format);
     return format === 'pgcopy' ? decodeCopyText(body, schema, uri) : decodePart(body, uri);
   }
 
