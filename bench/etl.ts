@@ -6,6 +6,7 @@
 //   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres  server to create the bench database on
 //   BENCH_MAP='{"cast":{"amount":"float"}}'  the transform.map config (the default only renames, so the
 //     COPY text the read staged passes through; a cast that changes values makes the map decode rows)
+//   BENCH_WRITE='{"mode":"upsert","key":["id"]}'  merged into the postgres.write config (default: append)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB = 'sluice_bench';
+const WRITE = JSON.parse(process.env.BENCH_WRITE ?? '{}') as Record<string, unknown>;
 const MAP = JSON.parse(process.env.BENCH_MAP ?? '{"rename":{"name":"customer"},"cast":{"amount":"numeric"}}') as Record<string, unknown>;
 const dbUrl = (() => {
   const u = new URL(ADMIN);
@@ -100,7 +102,7 @@ async function sluiceRun(): Promise<{ ms: number; peakRss: number; idleRss: numb
         nodes: [
           { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'BENCH_DB' }, query: 'select id, name, amount, created_at, attrs from src', batchSize: 10_000 } },
           { id: 'clean', type: 'transform.map', needs: ['extract'], config: MAP },
-          { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'BENCH_DB' }, table: 'dst_sluice', mode: 'append' } },
+          { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'BENCH_DB' }, table: 'dst_sluice', mode: 'append', ...WRITE } },
         ],
       },
       catalog,

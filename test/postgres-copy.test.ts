@@ -137,6 +137,23 @@ test('a map that changes values decodes COPY text, and writes COPY text again fo
   ]);
 });
 
+test('upsert of COPY text parts keeps the last row of each key across parts, and updates existing keys', async () => {
+  await db.pool.query(`CREATE TABLE kinds_latest (bucket bigint PRIMARY KEY, id bigint, t text, kept text DEFAULT 'untouched')`);
+  await db.pool.query(`INSERT INTO kinds_latest (bucket, id, t) VALUES (3, 0, 'stale'), (42, 0, 'other')`);
+  const result = await run([
+    // 996 rows over 16 parts, ~100 per bucket: the last one read (the highest id) must win.
+    { id: 'extract', type: 'postgres.read', config: { connection, query: 'SELECT id % 10 AS bucket, id, t FROM kinds WHERE id >= 5 ORDER BY id', batchSize: 64 } },
+    { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'kinds_latest', mode: 'upsert', key: ['bucket'] } },
+  ]);
+  assert.equal((result.nodes.extract!.outputs!.dataset as DatasetRef).format, 'pgcopy');
+  assert.equal(result.nodes.load!.outputs!.rows, 996);
+  const rows = await rowsOf(`SELECT bucket, id, t, kept FROM kinds_latest ORDER BY bucket`);
+  assert.deepEqual(rows, [
+    ...Array.from({ length: 10 }, (_, b) => ({ bucket: String(b), id: String(990 + (b === 0 ? 10 : b)), t: `row ${990 + (b === 0 ? 10 : b)}`, kept: 'untouched' })),
+    { bucket: '42', id: '0', t: 'other', kept: 'untouched' },
+  ]);
+});
+
 test('rows the destination refuses in a COPY text part are isolated as bad records; the rest of the part loads once', async () => {
   await db.pool.query(`CREATE TABLE kinds_checked (id bigint PRIMARY KEY, t text CHECK (t <> 'row 500'))`);
   const result = await run([
@@ -147,6 +164,16 @@ test('rows the destination refuses in a COPY text part are isolated as bad recor
   assert.equal(result.nodes.load!.outputs!.rows, 999);
   assert.equal(await count(`SELECT count(*) AS n FROM kinds_checked`), 999);
   assert.equal(await count(`SELECT count(*) AS n FROM kinds_checked WHERE t = 'row 500'`), 0);
+
+  // The same through upsert, whose statement runs after the COPY into its temporary table.
+  await db.pool.query(`CREATE TABLE kinds_checked_up (id bigint PRIMARY KEY, t text CHECK (t <> 'row 700'))`);
+  const upsert = await run([
+    { id: 'extract', type: 'postgres.read', config: { connection, table: 'kinds', columns: ['id', 't'], batchSize: 250 } },
+    { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'kinds_checked_up', mode: 'upsert', key: ['id'] }, maxBadRecords: 1 },
+  ]);
+  assert.equal(upsert.nodes.load!.outputs!.badRows, 1);
+  assert.equal(await count(`SELECT count(*) AS n FROM kinds_checked_up`), 999);
+  assert.equal(await count(`SELECT count(*) AS n FROM kinds_checked_up WHERE id = 700`), 0);
 });
 
 test('reads COPY cannot stage as they are go row by row: bound parameters, and columns the row reader parses into objects', async () => {

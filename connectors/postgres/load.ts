@@ -40,7 +40,34 @@ export async function copyText(client: pg.Client, { table, columns }: LoadTarget
   await pipeline(Readable.from(data), client.query(copyFrom(`COPY ${quoteTable(table)} (${cols}) FROM STDIN`)));
 }
 
-function insertStatement({ config, table, columns }: LoadTarget, rows: readonly Row[]): { text: string; values: unknown[] } {
+/**
+ * Upserts batches in COPY text with one COPY and one statement: the rows go into a temporary
+ * table (the target's column types, dropped at commit) in order, then into the target with
+ * INSERT ... ON CONFLICT, keeping the last row of each key like the row path does.
+ */
+export async function upsertText(client: pg.Client, target: LoadTarget, data: readonly Buffer[]): Promise<void> {
+  const { table, columns } = target;
+  const stage = 'sluice_upsert_stage';
+  const ordinal = pg.escapeIdentifier('sluice ordinal');
+  const cols = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  const key = (target.config.key ?? []).map((k) => pg.escapeIdentifier(k)).join(', ');
+  await client.query(`CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table)} WITH NO DATA`);
+  await client.query(`ALTER TABLE ${stage} ADD COLUMN ${ordinal} bigint GENERATED ALWAYS AS IDENTITY`);
+  await pipeline(Readable.from(data), client.query(copyFrom(`COPY ${stage} (${cols}) FROM STDIN`)));
+  await client.query(`INSERT INTO ${quoteTable(table)} (${cols}) SELECT DISTINCT ON (${key}) ${cols} FROM ${stage} ORDER BY ${key}, ${ordinal} DESC${onConflict(target)}`);
+  await client.query(`DROP TABLE ${stage}`);
+}
+
+/** The ON CONFLICT clause of an upsert (empty for other modes): update every non-key column. */
+function onConflict({ config, columns }: LoadTarget): string {
+  if (config.mode !== 'upsert') return '';
+  const key = config.key ?? [];
+  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
+  return ` ON CONFLICT (${key.map((k) => pg.escapeIdentifier(k)).join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
+}
+
+function insertStatement(target: LoadTarget, rows: readonly Row[]): { text: string; values: unknown[] } {
+  const { table, columns } = target;
   const values: unknown[] = [];
   const tuples = rows.map(
     (row) =>
@@ -52,13 +79,7 @@ function insertStatement({ config, table, columns }: LoadTarget, rows: readonly 
         })
         .join(', ')})`,
   );
-  let conflict = '';
-  if (config.mode === 'upsert') {
-    const key = config.key ?? [];
-    const updates = columns.filter((c) => !key.includes(c)).map((c) => `${pg.escapeIdentifier(c)} = EXCLUDED.${pg.escapeIdentifier(c)}`);
-    conflict = ` ON CONFLICT (${key.map((k) => pg.escapeIdentifier(k)).join(', ')}) ${updates.length ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING'}`;
-  }
-  return { text: `INSERT INTO ${quoteTable(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) VALUES ${tuples.join(', ')}${conflict}`, values };
+  return { text: `INSERT INTO ${quoteTable(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(', ')}) VALUES ${tuples.join(', ')}${onConflict(target)}`, values };
 }
 
 /** One statement cannot update the same key twice: keep the last row of each key. */

@@ -10,7 +10,7 @@ import type { Row } from '../../src/activities/staging.js';
 import type { PostgresWriteConfig } from './schema.js';
 import { connect } from './connect.js';
 import { claim, ensureLedger } from './ledger.js';
-import { copyText, isRowError, loadBulk, loadRowByRow, type LoadTarget } from './load.js';
+import { copyText, isRowError, loadBulk, loadRowByRow, upsertText, type LoadTarget } from './load.js';
 import { isSwapped, prepareShadow, shadowTable, swapIn } from './replace.js';
 import { createFromSchema, tableColumns } from './table.js';
 
@@ -124,20 +124,11 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
     },
     // COPY text goes into the table as it is, several parts per transaction (one commit, and so
     // one WAL flush, per group), two groups at once on two connections (PostgreSQL parses and
-    // inserts each COPY on one core). Upsert needs INSERT ... ON CONFLICT, part by part, one
-    // group at a time (two could wait on each other's keys).
+    // inserts each COPY on one core). Upsert goes through a temporary table, one group at a
+    // time (two could wait on each other's keys).
     copyConcurrency: config.mode === 'upsert' ? 1 : 2,
-    async writeCopy(parts) {
-      if (config.mode !== 'upsert') return withClient((c) => commit(c, parts, (into, claimed) => copyText(c, into, claimed.map((p) => p.data))));
-      let skipped = 0;
-      const rejected: BadRecord[] = [];
-      for (const part of parts) {
-        const result = await commit(client, [part], (into) => loadBulk(client, into, part.decode()));
-        skipped += result.skipped;
-        rejected.push(...result.rejected);
-      }
-      return { skipped, rejected };
-    },
+    writeCopy: (parts) =>
+      withClient((c) => commit(c, parts, (into, claimed) => (config.mode === 'upsert' ? upsertText : copyText)(c, into, claimed.map((p) => p.data)))),
     async finish(summary) {
       if (config.mode === 'replace' && target !== null) {
         const { swapped } = await swapIn(client, config, target.table, ctx.runId, ctx.nodeId, summary.rows);
