@@ -192,3 +192,21 @@ test('reads COPY cannot stage as they are go row by row: bound parameters, and c
     { id: '3', pair: ['3', '4'] },
   ]);
 });
+
+test('upsert of rows (an Avro dataset) goes through the temporary table too, and the last row of each key wins', async () => {
+  await db.pool.query(`CREATE TABLE rows_latest (bucket bigint PRIMARY KEY, id bigint, j jsonb)`);
+  await db.pool.query(`INSERT INTO rows_latest VALUES (1, 0, '"stale"')`);
+  const result = await run([
+    // A bound parameter keeps this read on the row path.
+    { id: 'extract', type: 'postgres.read', config: { connection, query: `SELECT id % 5 AS bucket, id, jsonb_build_object('id', id) AS j FROM kinds WHERE id > $1 ORDER BY id`, params: [0], batchSize: 300 } },
+    { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'rows_latest', mode: 'upsert', key: ['bucket'] } },
+  ]);
+  assert.equal((result.nodes.extract!.outputs!.dataset as DatasetRef).format, undefined);
+  assert.deepEqual(await rowsOf(`SELECT bucket, id, j FROM rows_latest ORDER BY bucket`), [
+    { bucket: '0', id: '1000', j: { id: 1000 } },
+    { bucket: '1', id: '996', j: { id: 996 } },
+    { bucket: '2', id: '997', j: { id: 997 } },
+    { bucket: '3', id: '998', j: { id: 998 } },
+    { bucket: '4', id: '999', j: { id: 999 } },
+  ]);
+});

@@ -1,5 +1,6 @@
-// Getting one batch of rows into a table: COPY for append and replace, multi-row INSERT ... ON
-// CONFLICT for upsert, and a row-by-row fallback under savepoints that isolates refused rows.
+// Getting batches into a table: COPY for append and replace (COPY text as it is, rows as CSV),
+// COPY into a temporary table and one INSERT ... ON CONFLICT for upsert, and a row-by-row
+// fallback under savepoints that isolates refused rows.
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
@@ -10,9 +11,6 @@ import type { PostgresWriteConfig } from './schema.js';
 import { csvField } from '../text.js';
 import { quoteTable } from './types.js';
 
-/** PostgreSQL allows 65535 bind parameters per statement. */
-const MAX_PARAMS = 60_000;
-
 /** Where a batch goes: the configured table, or replace mode's shadow table; `config.table` names it in messages. */
 export interface LoadTarget {
   config: PostgresWriteConfig;
@@ -20,9 +18,10 @@ export interface LoadTarget {
   columns: readonly string[];
 }
 
-async function copyRows(client: pg.Client, { table, columns }: LoadTarget, rows: readonly Row[]): Promise<void> {
+/** COPYs rows (as CSV) into `into`, a quoted table name. */
+async function copyRows(client: pg.Client, into: string, columns: readonly string[], rows: readonly Row[]): Promise<void> {
   const cols = columns.map((c) => pg.escapeIdentifier(c)).join(', ');
-  const stream = client.query(copyFrom(`COPY ${quoteTable(table)} (${cols}) FROM STDIN WITH (FORMAT csv)`));
+  const stream = client.query(copyFrom(`COPY ${into} (${cols}) FROM STDIN WITH (FORMAT csv)`));
   const CHUNK = 1000;
   async function* lines() {
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -41,11 +40,11 @@ export async function copyText(client: pg.Client, { table, columns }: LoadTarget
 }
 
 /**
- * Upserts batches in COPY text with one COPY and one statement: the rows go into a temporary
- * table (the target's column types, dropped at commit) in order, then into the target with
- * INSERT ... ON CONFLICT, keeping the last row of each key like the row path does.
+ * Upserts with one COPY and one statement: `fill` COPYs the rows, in order, into a temporary
+ * table (the target's column types, dropped at commit), and INSERT ... ON CONFLICT takes them
+ * into the target, keeping the last row of each key (one statement cannot update a key twice).
  */
-export async function upsertText(client: pg.Client, target: LoadTarget, data: readonly Buffer[]): Promise<void> {
+async function upsertVia(client: pg.Client, target: LoadTarget, fill: (stage: string) => Promise<void>): Promise<void> {
   const { table, columns } = target;
   const stage = 'sluice_upsert_stage';
   const ordinal = pg.escapeIdentifier('sluice ordinal');
@@ -53,9 +52,15 @@ export async function upsertText(client: pg.Client, target: LoadTarget, data: re
   const key = (target.config.key ?? []).map((k) => pg.escapeIdentifier(k)).join(', ');
   await client.query(`CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${cols} FROM ${quoteTable(table)} WITH NO DATA`);
   await client.query(`ALTER TABLE ${stage} ADD COLUMN ${ordinal} bigint GENERATED ALWAYS AS IDENTITY`);
-  await pipeline(Readable.from(data), client.query(copyFrom(`COPY ${stage} (${cols}) FROM STDIN`)));
+  await fill(stage);
   await client.query(`INSERT INTO ${quoteTable(table)} (${cols}) SELECT DISTINCT ON (${key}) ${cols} FROM ${stage} ORDER BY ${key}, ${ordinal} DESC${onConflict(target)}`);
   await client.query(`DROP TABLE ${stage}`);
+}
+
+/** Upserts batches in COPY text (see upsertVia). */
+export function upsertText(client: pg.Client, target: LoadTarget, data: readonly Buffer[]): Promise<void> {
+  const cols = target.columns.map((c) => pg.escapeIdentifier(c)).join(', ');
+  return upsertVia(client, target, (stage) => pipeline(Readable.from(data), client.query(copyFrom(`COPY ${stage} (${cols}) FROM STDIN`))));
 }
 
 /** The ON CONFLICT clause of an upsert (empty for other modes): update every non-key column. */
@@ -89,14 +94,10 @@ function lastPerKey(rows: readonly Row[], key: readonly string[]): Row[] {
   return [...byKey.values()];
 }
 
+/** Loads one batch of rows: COPY (as CSV), through a temporary table for upsert. */
 export async function loadBulk(client: pg.Client, target: LoadTarget, rows: readonly Row[]): Promise<void> {
-  if (target.config.mode !== 'upsert') return copyRows(client, target, rows);
-  const unique = lastPerKey(rows, target.config.key ?? []);
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / target.columns.length));
-  for (let i = 0; i < unique.length; i += perStatement) {
-    const stmt = insertStatement(target, unique.slice(i, i + perStatement));
-    await client.query(stmt.text, stmt.values);
-  }
+  if (target.config.mode !== 'upsert') return copyRows(client, quoteTable(target.table), target.columns, rows);
+  return upsertVia(client, target, (stage) => copyRows(client, stage, target.columns, rows));
 }
 
 /** Integrity-constraint (23) and data-exception (22) errors are about rows, not the load. */
