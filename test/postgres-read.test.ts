@@ -86,6 +86,35 @@ test('a keyset read paused mid-table resumes after its last key and fetches ever
   assert.equal(diff.rows[0].n, 0, 'every row arrives with its values');
 });
 
+test('a query without a key, read through COPY, paused mid-read resumes at the rows it staged and loads each row once', async () => {
+  const s = spec({
+    name: uniqueName('offset-pause'),
+    nodes: [
+      { id: 'extract', type: 'postgres.read', config: { connection, query: `SELECT id, h, at FROM src WHERE ${SLOW} ORDER BY id`, batchSize: BATCH } },
+      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'offset_dst', mode: 'append' } },
+    ],
+  });
+  const handle = await startRun(env.client, taskQueue, s);
+  await waitFor(async () => ((await getRunView(env.client, handle.workflowId)).nodes.extract?.stats.rowsOut ?? 0) >= 10 * BATCH, 'the read to stage a few batches', 60_000);
+  await handle.signal('pause');
+  const paused = await waitFor(async () => {
+    const p = await progressOf(handle);
+    return p.nodes.extract!.state === 'paused' ? p : null;
+  }, 'the read to stop at a batch boundary');
+  const atPause = paused.nodes.extract!.stats.rowsOut;
+  assert.ok(atPause > 0 && atPause < ROWS, `paused mid-read (${atPause} rows staged)`);
+  assert.equal(atPause % BATCH, 0, 'stopped at a batch boundary');
+
+  await handle.signal('resume');
+  const result = (await handle.result()) as RunProgress;
+  assert.equal(result.status, 'completed');
+  assert.equal((result.nodes.extract!.outputs!.dataset as { format?: string }).format, 'pgcopy');
+  const dst = await db.pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM offset_dst`);
+  assert.deepEqual(dst.rows[0], { n: ROWS, d: ROWS, lo: 1, hi: ROWS });
+  const diff = await db.pool.query(`SELECT count(*)::int AS n FROM src s FULL JOIN offset_dst d USING (id) WHERE d.id IS NULL OR s.id IS NULL OR d.h <> s.h OR d.at <> s.at`);
+  assert.equal(diff.rows[0].n, 0, 'every row arrives with its values');
+});
+
 test('table mode reads the chosen columns of the rows its where clause selects, with bound params', async () => {
   const s = spec({
     name: uniqueName('keyset-table'),
