@@ -11,16 +11,9 @@ import type { ColumnSchema } from '../../src/activities/staging.js';
 import { CopyBatcher, decodeLastRow } from '../../src/activities/staging/copy-text.js';
 import { stateAfter } from './incremental.js';
 import { lastKey, type KeysetCursor } from './keyset.js';
-import { sqlError, streamQuery, type Bound, type KeysetPlan, type ProbedField } from './plan.js';
+import { offsetQuery, sqlError, streamQuery, type Bound, type KeysetPlan, type ProbedField } from './plan.js';
 import type { PostgresReadConfig } from './schema.js';
-import { logicalType } from './types.js';
-
-/**
- * bool, name, int8, int2, int4, text, json, float4, float8, bpchar, varchar, date, time,
- * timestamp, timestamptz, timetz, numeric, uuid, jsonb. Arrays, intervals, bytea and the like
- * are parsed into objects by the row reader, so they go row by row.
- */
-const COPY_OIDS = new Set([16, 19, 20, 21, 23, 25, 114, 700, 701, 1042, 1043, 1082, 1083, 1114, 1184, 1266, 1700, 2950, 3802]);
+import { COPY_OIDS, logicalType } from './types.js';
 
 /** The dataset schema of a read that can go through COPY, or null when it must go row by row. */
 export function copySchema(fields: readonly ProbedField[], params: readonly unknown[] | undefined): ColumnSchema[] | null {
@@ -49,10 +42,8 @@ async function* copyBatches(client: pg.Client, sql: string, size: number, sqlPat
 /** A query without a key, through COPY: the cursor is the number of rows read, skipped with OFFSET on resume. */
 export async function* copyByOffset(client: pg.Client, config: PostgresReadConfig, schema: ColumnSchema[], ctx: SourceContext): AsyncIterable<SourceBatch> {
   const offset = typeof ctx.cursor === 'number' ? ctx.cursor : 0;
-  const body = (config.query ?? '').trim().replace(/;+\s*$/, '');
-  const sql = offset > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${offset}` : body;
   let position = offset;
-  for await (const copy of copyBatches(client, sql, config.batchSize, 'config.query')) {
+  for await (const copy of copyBatches(client, offsetQuery(config, offset), config.batchSize, 'config.query')) {
     position += copy.rows;
     yield { rows: [], copy, cursor: position, schema };
   }

@@ -30,6 +30,16 @@ export interface ProbedField {
   dataTypeID: number;
 }
 
+/** The configured query without its trailing semicolons, to be wrapped in a subquery or COPY. */
+export function queryBody(config: PostgresReadConfig): string {
+  return (config.query ?? '').trim().replace(/;+\s*$/, '');
+}
+
+/** A query without a key, after the `offset` rows a paused or retried read already staged. */
+export function offsetQuery(config: PostgresReadConfig, offset: number): string {
+  return offset > 0 ? `SELECT * FROM (${queryBody(config)}) AS sluice_source OFFSET ${offset}` : queryBody(config);
+}
+
 /** Uses keyset pagination: a table, or a query with a key. A query without a key pages by OFFSET. */
 export function isKeyset(config: PostgresReadConfig): boolean {
   return config.table !== undefined || config.key !== undefined;
@@ -64,7 +74,7 @@ function missingFrom(names: readonly string[], available: readonly string[]): st
 /** Probes the source with a zero-row query and checks every column the read depends on. */
 export async function planKeyset(client: pg.Client, config: PostgresReadConfig): Promise<KeysetPlan> {
   const table = config.table;
-  const from = table !== undefined ? quoteTable(table) : `(${(config.query ?? '').trim().replace(/;+\s*$/, '')}) AS sluice_source`;
+  const from = table !== undefined ? quoteTable(table) : `(${queryBody(config)}) AS sluice_source`;
   const what = table !== undefined ? `table ${table}` : 'the query';
   let available: string[];
   let probed: ProbedField[];
@@ -150,7 +160,7 @@ export function batchQuery(plan: KeysetPlan, bound: Bound | null, limit: number)
  * A value as an untyped SQL literal, which PostgreSQL resolves exactly like an untyped bind
  * parameter (COPY takes no parameters).
  */
-export function sqlLiteral(v: unknown): string {
+function sqlLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   return pg.escapeLiteral(typeof v === 'object' ? JSON.stringify(v) : String(v));
 }

@@ -11,7 +11,7 @@ import type { PostgresReadConfig } from './schema.js';
 import { connect } from './connect.js';
 import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';
 import { firstBound, readKeyset } from './keyset.js';
-import { isKeyset, planKeyset, sqlError, type ProbedField } from './plan.js';
+import { isKeyset, offsetQuery, planKeyset, queryBody, sqlError, type ProbedField } from './plan.js';
 import { logicalType } from './types.js';
 
 function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields: { name: string; dataTypeID: number }[] }> {
@@ -22,9 +22,7 @@ function readBatch(cursor: Cursor, size: number): Promise<{ rows: Row[]; fields:
 
 async function* readByOffset(client: pg.Client, config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
   const offset = typeof ctx.cursor === 'number' ? ctx.cursor : 0;
-  const body = (config.query ?? '').trim().replace(/;+\s*$/, '');
-  const sql = offset > 0 ? `SELECT * FROM (${body}) AS sluice_source OFFSET ${offset}` : body;
-  const cursor = client.query(new Cursor(sql, config.params ?? []));
+  const cursor = client.query(new Cursor(offsetQuery(config, offset), config.params ?? []));
   try {
     let position = offset;
     for (;;) {
@@ -51,9 +49,8 @@ async function* readByOffset(client: pg.Client, config: PostgresReadConfig, ctx:
 /** The columns a query without a key returns, probed without reading; null when the query needs parameters (COPY cannot bind them). */
 async function probeQuery(client: pg.Client, config: PostgresReadConfig): Promise<ProbedField[] | null> {
   if ((config.params ?? []).length > 0) return null;
-  const body = (config.query ?? '').trim().replace(/;+\s*$/, '');
   try {
-    const probe = await client.query(`SELECT * FROM (${body}) AS sluice_source LIMIT 0`);
+    const probe = await client.query(`SELECT * FROM (${queryBody(config)}) AS sluice_source LIMIT 0`);
     return probe.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
   } catch (err) {
     throw sqlError(err, 'config.query');

@@ -62,3 +62,11 @@ export const readTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     TEXT_TIME_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
+
+/**
+ * bool, name, int8, int2, int4, text, json, float4, float8, bpchar, varchar, date, time,
+ * timestamp, timestamptz, timetz, numeric, uuid, jsonb. Arrays, intervals, bytea and the like
+ * are parsed into objects by the row reader (readTypes above), so they go row by row. Keep the
+ * two in step: a type added here must read back from its COPY text as readTypes parses it.
+ */
+export const COPY_OIDS = new Set([16, 19, 20, 21, 23, 25, 114, 700, 701, 1042, 1043, 1082, 1083, 1114, 1184, 1266, 1700, 2950, 3802]);
