@@ -48,14 +48,24 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
       signal: ctx.signal,
       schema: input.schema,
     });
-    const copy = input.format === 'pgcopy' && writer.writeCopy ? writer.writeCopy.bind(writer) : null;
+    const writeCopy = input.format === 'pgcopy' ? writer.writeCopy?.bind(writer) : undefined;
     // Groups may load side by side when the writer allows it; their results are taken into the
     // checkpoint in part order only, so it always describes a prefix of the dataset.
-    const width = copy === null ? 1 : Math.max(1, writer.copyConcurrency ?? 1);
+    const width = writeCopy === undefined ? 1 : Math.max(1, writer.copyConcurrency ?? 1);
 
-    /** The parts from `first` on that load together: a group of COPY text parts up to GROUP_PARTS / GROUP_BYTES, else one part. */
-    const readGroup = async (first: number): Promise<CopyPart[] | null> => {
-      if (copy === null) return null;
+    /**
+     * Starts loading the parts from `first` on: a group of COPY text parts (up to GROUP_PARTS /
+     * GROUP_BYTES, read before it starts) when the writer takes them, else one part as rows.
+     */
+    const start = async (first: number): Promise<{ next: number; done: Promise<Loaded> }> => {
+      if (writeCopy === undefined) {
+        const done = (async () => {
+          const rows = await ctx.staging.readPart(input, first);
+          const result = await writer.write(first, rows);
+          return { next: first + 1, rows: rows.length, skipped: result.skipped ? 1 : 0, rejected: result.rejected };
+        })();
+        return { next: first + 1, done };
+      }
       const group: CopyPart[] = [];
       let bytes = 0;
       for (let index = first; index < input.parts && group.length < GROUP_PARTS && (group.length === 0 || bytes < GROUP_BYTES); index++) {
@@ -63,21 +73,14 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
         group.push({ index, data, rows: countRows(data), decode: () => decodeCopyText(data, input.schema, `part ${index}`) });
         bytes += data.length;
       }
-      return group;
-    };
-    const load = async (first: number, group: CopyPart[] | null): Promise<Loaded> => {
-      if (group === null) {
-        const rows = await ctx.staging.readPart(input, first);
-        const result = await writer.write(first, rows);
-        return { next: first + 1, rows: rows.length, skipped: result.skipped ? 1 : 0, rejected: result.rejected };
-      }
-      const result = await copy!(group);
-      return { next: first + group.length, rows: group.reduce((n, p) => n + p.rows, 0), skipped: result.skipped, rejected: result.rejected };
+      const next = first + group.length;
+      const done = writeCopy(group).then((result) => ({ next, rows: group.reduce((n, p) => n + p.rows, 0), skipped: result.skipped, rejected: result.rejected }));
+      return { next, done };
     };
 
     const finished = new Map<number, Loaded>();
     const running = new Set<Promise<void>>();
-    let failure: { error: unknown } | null = null;
+    const failures: unknown[] = [];
     /** Takes finished groups that continue the checkpoint's prefix into it. */
     const fold = async () => {
       for (let loaded = finished.get(cp.part); loaded !== undefined; loaded = finished.get(cp.part)) {
@@ -95,13 +98,19 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
     try {
       let next = cp.part;
       for (;;) {
-        while (failure === null && running.size < width && next < input.parts && !ctx.stopRequested()) {
+        while (failures.length === 0 && running.size < width && next < input.parts && !ctx.stopRequested()) {
           const first = next;
-          const group = await readGroup(first);
-          next = first + (group?.length ?? 1);
-          const task: Promise<void> = load(first, group)
-            .then((loaded) => void finished.set(first, loaded))
-            .catch((error: unknown) => void (failure ??= { error }))
+          let started: Awaited<ReturnType<typeof start>>;
+          try {
+            started = await start(first);
+          } catch (error) {
+            // Reading a group failed: let the groups under way finish before failing.
+            failures.push(error);
+            break;
+          }
+          next = started.next;
+          const task: Promise<void> = started.done
+            .then((loaded) => void finished.set(first, loaded), (error: unknown) => void failures.push(error))
             .finally(() => running.delete(task));
           running.add(task);
         }
@@ -109,7 +118,7 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
         await Promise.race(running);
         await fold();
       }
-      if (failure !== null) throw (failure as { error: unknown }).error;
+      if (failures.length > 0) throw failures[0];
       if (cp.part < input.parts) return { paused: true, checkpoint: snapshot() };
       const rejectedRef = await dead.finish(cp.rows + dead.count);
       const extra = await writer.finish({ batches: input.parts, rows: cp.rows });
