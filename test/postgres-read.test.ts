@@ -44,13 +44,17 @@ async function rowsFetched(): Promise<number> {
   return Number(r.rows[0].n);
 }
 
-test('a keyset read paused mid-table resumes after its last key and fetches every source row exactly once', async () => {
-  const fetchedBefore = await rowsFetched();
+/**
+ * Runs `extract` (a slowed read of src) -> load into `table`: pauses it once a few batches are
+ * staged, checks it stopped mid-read at a batch boundary and resumes it. Returns the finished run
+ * and the rows staged at the pause.
+ */
+async function pauseAndResumeRead(name: string, read: Record<string, unknown>, table: string): Promise<{ result: RunProgress; atPause: number }> {
   const s = spec({
-    name: uniqueName('keyset-pause'),
+    name: uniqueName(name),
     nodes: [
-      { id: 'extract', type: 'postgres.read', config: { connection, table: 'src', where: SLOW, batchSize: BATCH } },
-      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'keyset_dst', mode: 'append' } },
+      { id: 'extract', type: 'postgres.read', config: { connection, ...read, batchSize: BATCH } },
+      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table, mode: 'append' } },
     ],
   });
   const handle = await startRun(env.client, taskQueue, s);
@@ -68,6 +72,20 @@ test('a keyset read paused mid-table resumes after its last key and fetches ever
   const result = (await handle.result()) as RunProgress;
   assert.equal(result.status, 'completed');
   assert.equal(result.nodes.extract!.outputs!.rows, ROWS);
+  return { result, atPause };
+}
+
+/** `table` holds every row of src once, with its values. */
+async function assertLoaded(table: string): Promise<void> {
+  const dst = await db.pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM ${table}`);
+  assert.deepEqual(dst.rows[0], { n: ROWS, d: ROWS, lo: 1, hi: ROWS });
+  const diff = await db.pool.query(`SELECT count(*)::int AS n FROM src s FULL JOIN ${table} d USING (id) WHERE d.id IS NULL OR s.id IS NULL OR d.h <> s.h OR d.at <> s.at`);
+  assert.equal(diff.rows[0].n, 0, 'every row arrives with its values');
+}
+
+test('a keyset read paused mid-table resumes after its last key and fetches every source row exactly once', async () => {
+  const fetchedBefore = await rowsFetched();
+  const { atPause } = await pauseAndResumeRead('keyset-pause', { table: 'src', where: SLOW }, 'keyset_dst');
 
   // The resumed read started after the last staged key; an OFFSET resume would scan the first
   // `atPause` rows (at least 10 batches) again. The paused read's statement may have fetched a
@@ -79,40 +97,13 @@ test('a keyset read paused mid-table resumes after its last key and fetches ever
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal((await rowsFetched()) - fetchedBefore, fetched, 'no reader was still running');
   assert.ok(fetched < ROWS + 5 * BATCH, `${fetched} rows fetched from src across both executions for ${ROWS} rows (paused after ${atPause})`);
-
-  const dst = await db.pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM keyset_dst`);
-  assert.deepEqual(dst.rows[0], { n: ROWS, d: ROWS, lo: 1, hi: ROWS });
-  const diff = await db.pool.query(`SELECT count(*)::int AS n FROM src s FULL JOIN keyset_dst d USING (id) WHERE d.id IS NULL OR s.id IS NULL OR d.h <> s.h OR d.at <> s.at`);
-  assert.equal(diff.rows[0].n, 0, 'every row arrives with its values');
+  await assertLoaded('keyset_dst');
 });
 
 test('a query without a key, read through COPY, paused mid-read resumes at the rows it staged and loads each row once', async () => {
-  const s = spec({
-    name: uniqueName('offset-pause'),
-    nodes: [
-      { id: 'extract', type: 'postgres.read', config: { connection, query: `SELECT id, h, at FROM src WHERE ${SLOW} ORDER BY id`, batchSize: BATCH } },
-      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection, table: 'offset_dst', mode: 'append' } },
-    ],
-  });
-  const handle = await startRun(env.client, taskQueue, s);
-  await waitFor(async () => ((await getRunView(env.client, handle.workflowId)).nodes.extract?.stats.rowsOut ?? 0) >= 10 * BATCH, 'the read to stage a few batches', 60_000);
-  await handle.signal('pause');
-  const paused = await waitFor(async () => {
-    const p = await progressOf(handle);
-    return p.nodes.extract!.state === 'paused' ? p : null;
-  }, 'the read to stop at a batch boundary');
-  const atPause = paused.nodes.extract!.stats.rowsOut;
-  assert.ok(atPause > 0 && atPause < ROWS, `paused mid-read (${atPause} rows staged)`);
-  assert.equal(atPause % BATCH, 0, 'stopped at a batch boundary');
-
-  await handle.signal('resume');
-  const result = (await handle.result()) as RunProgress;
-  assert.equal(result.status, 'completed');
+  const { result } = await pauseAndResumeRead('offset-pause', { query: `SELECT id, h, at FROM src WHERE ${SLOW} ORDER BY id` }, 'offset_dst');
   assert.equal((result.nodes.extract!.outputs!.dataset as { format?: string }).format, 'pgcopy');
-  const dst = await db.pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d, min(id)::int AS lo, max(id)::int AS hi FROM offset_dst`);
-  assert.deepEqual(dst.rows[0], { n: ROWS, d: ROWS, lo: 1, hi: ROWS });
-  const diff = await db.pool.query(`SELECT count(*)::int AS n FROM src s FULL JOIN offset_dst d USING (id) WHERE d.id IS NULL OR s.id IS NULL OR d.h <> s.h OR d.at <> s.at`);
-  assert.equal(diff.rows[0].n, 0, 'every row arrives with its values');
+  await assertLoaded('offset_dst');
 });
 
 test('table mode reads the chosen columns of the rows its where clause selects, with bound params', async () => {
