@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { Client, Connection } from '@temporalio/client';
-import { catalog } from '../connectors/catalog.js';
+import { catalog } from '../src/catalog.js';
 import { validatePipeline } from '../src/dag/validate.js';
 import type { RunInput, RunProgress } from '../src/workflows/messages.js';
 import { startDevServer } from '../temporal/dev-server.js';

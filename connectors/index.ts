@@ -1,5 +1,5 @@
 // Every connector of this build. Adding a connector is adding its folder and one line here.
-import type { Connector } from '../src/activities/connector.js';
+import type { Connector } from '../src/kit/index.js';
 import { control } from './control/index.js';
 import { csv } from './csv/index.js';
 import { jsonl } from './jsonl/index.js';

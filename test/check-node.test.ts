@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { connectors } from '../connectors/index.js';
-import { task, type Connector } from '../src/activities/connector.js';
+import { task, type Connector } from '../src/kit/contract.js';
 import { nodeChecker } from '../src/activities/check.js';
 import { createLogger } from '../src/log.js';
 import { planChecks } from '../src/workflows/check.js';

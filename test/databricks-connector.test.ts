@@ -4,8 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { SourceBatch, SourceContext } from '../src/activities/connector.js';
-import { ConfigError } from '../src/activities/errors.js';
+import type { SourceBatch, SourceContext } from '../src/kit/contract.js';
+import { ConfigError } from '../src/kit/errors.js';
 import { check } from '../connectors/databricks/check.js';
 import { read } from '../connectors/databricks/read.js';
 import { databricksReadConfig, type DatabricksReadConfig } from '../connectors/databricks/schema.js';

@@ -11,7 +11,8 @@ import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type
 import { progressOf, spec, startRun, testCatalog } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { validatePipeline } from '../src/dag/validate.js';
-import { StagingStore, type DatasetRef } from '../src/activities/staging.js';
+import { StagingStore } from '../src/activities/staging.js';
+import { type DatasetRef } from '../src/kit/dataset.js';
 import type { RunProgress } from '../src/workflows/messages.js';
 
 let env: TemporalTestEnv;

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { progressOf, spec, startRun } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
-import { StagingStore, type DatasetRef, type Row } from '../src/activities/staging.js';
+import { StagingStore } from '../src/activities/staging.js';
+import { type DatasetRef, type Row } from '../src/kit/dataset.js';
 import type { RunProgress } from '../src/workflows/messages.js';
 
 let env: TemporalTestEnv;

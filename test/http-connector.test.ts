@@ -4,9 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { SourceBatch, SourceContext } from '../src/activities/connector.js';
-import { ConfigError } from '../src/activities/errors.js';
-import { backoffDelay, parseRetryAfter } from '../connectors/http/backoff.js';
+import type { SourceBatch, SourceContext } from '../src/kit/contract.js';
+import { ConfigError } from '../src/kit/errors.js';
+import { backoffDelay, parseRetryAfter } from '../src/kit/http/backoff.js';
 import { check } from '../connectors/http/check.js';
 import { conformPage } from '../connectors/http/infer.js';
 import { linkTarget } from '../connectors/http/link.js';

@@ -2,7 +2,7 @@
 // with its path when the pipeline is validated, before anything runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalog } from '../connectors/catalog.js';
+import { catalog } from '../src/catalog.js';
 import { postgresReadConfig } from '../connectors/postgres/schema.js';
 import { validatePipeline } from '../src/dag/validate.js';
 

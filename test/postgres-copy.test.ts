@@ -5,7 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { StagingStore, type DatasetRef, type Row } from '../src/activities/staging.js';
+import { StagingStore } from '../src/activities/staging.js';
+import { type DatasetRef, type Row } from '../src/kit/dataset.js';
 import { readTypes } from '../connectors/postgres/types.js';
 import type { RunProgress } from '../src/workflows/messages.js';
 import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';

@@ -3,8 +3,8 @@
 // half-loaded table, an empty input empties it, and a retried finish does not swap twice.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SinkContext, SinkNodeType } from '../src/activities/connector.js';
-import type { Row } from '../src/activities/staging.js';
+import type { SinkContext, SinkNodeType } from '../src/kit/contract.js';
+import type { Row } from '../src/kit/dataset.js';
 import { postgres } from '../connectors/postgres/index.js';
 import { postgresWriteConfig } from '../connectors/postgres/schema.js';
 import { createLogger } from '../src/log.js';

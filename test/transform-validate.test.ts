@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
-import { StagingStore, isDatasetRef, type Row } from '../src/activities/staging.js';
+import { StagingStore } from '../src/activities/staging.js';
+import { isDatasetRef, type Row } from '../src/kit/dataset.js';
 import type { RunProgress } from '../src/workflows/messages.js';
 import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { progressOf, spec, startRun } from './helpers/pipelines.js';

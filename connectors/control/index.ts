@@ -1,5 +1,5 @@
 // Control nodes: steps that move no data.
-import { task, type Connector } from '../../src/activities/connector.js';
+import { type Connector, task } from '../../src/kit/index.js';
 import { controlSleepConfig } from './schema.js';
 import { sleep } from './sleep.js';
 

@@ -1,12 +1,12 @@
 // control.sleep: waits `ms`, heartbeating; a pause hands back the time still to wait.
-import type { NodeRunner } from '../../src/activities/context.js';
+import type { TaskContext, TaskOutcome } from '../../src/kit/index.js';
 import type { ControlSleepConfig } from './schema.js';
 
 const TICK_MS = 100;
 
-export const sleep: NodeRunner<ControlSleepConfig> = async (ctx) => {
+export async function sleep(config: ControlSleepConfig, ctx: TaskContext): Promise<TaskOutcome> {
   const saved = ctx.checkpoint as { remainingMs?: number } | undefined;
-  let remaining = typeof saved?.remainingMs === 'number' ? saved.remainingMs : ctx.config.ms;
+  let remaining = typeof saved?.remainingMs === 'number' ? saved.remainingMs : config.ms;
   let last = Date.now();
   while (remaining > 0) {
     if (ctx.stopRequested()) return { paused: true, checkpoint: { remainingMs: remaining } };
@@ -16,5 +16,5 @@ export const sleep: NodeRunner<ControlSleepConfig> = async (ctx) => {
     last = t;
     ctx.commit({ remainingMs: remaining });
   }
-  return { outputs: { sleptMs: ctx.config.ms } };
-};
+  return { outputs: { sleptMs: config.ms } };
+}

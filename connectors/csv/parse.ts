@@ -7,8 +7,8 @@
 // field is kept as a literal character (as Python and spreadsheets do). Blank lines are skipped.
 // A record that breaks the rules (text after a closing quote, a quote never closed) is returned
 // with `error` set, and tokenizing picks up again at the next line.
-import { DataError } from '../../src/activities/errors.js';
-import type { Position } from '../files/source.js';
+import { DataError } from '../../src/kit/index.js';
+import type { Position } from '../../src/kit/files/source.js';
 
 export interface CsvField {
   value: string;

@@ -2,13 +2,11 @@
 // time. Column names come from `columns` or the first file's header; every file's header must
 // name the same columns (in any order). A record with the wrong number of fields, broken quoting,
 // or a value its column type cannot hold becomes a bad record positioned `<file> line N`.
-import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { openContent, isGzip } from '../files/content.js';
-import { listFiles, type SourceFile } from '../files/list.js';
-import { readFiles, type Parsed, type Position } from '../files/source.js';
-import { fromText, type LogicalType } from '../files/types.js';
+import { type ColumnSchema, ConfigError, DataError, type Row, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
+import { openContent, isGzip } from '../../src/kit/files/content.js';
+import { listFiles, type SourceFile } from '../../src/kit/files/list.js';
+import { readFiles, type Parsed, type Position } from '../../src/kit/files/source.js';
+import { fromText } from '../../src/kit/files/types.js';
 import { CsvTokenizer, type CsvRecord } from './parse.js';
 import type { CsvReadConfig } from './schema.js';
 
@@ -72,7 +70,7 @@ function toParsed(record: CsvRecord, file: SourceFile, order: readonly number[],
     const column = schema[order[i]!]!;
     // As in PostgreSQL's CSV format: an empty unquoted field is null, "" is an empty string.
     const text = field.quoted || field.value !== '' ? field.value : null;
-    const converted = fromText(text, column.type as LogicalType);
+    const converted = fromText(text, column.type);
     if ('error' in converted) return bad(`column "${column.name}": ${converted.error}`);
     values[order[i]!] = converted.value;
   }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { batchSizeSchema, datasetInputSchema } from '../common.js';
-import { asciiCharSchema, isObject, pathSchema, sinkGzipSchema, sourceGzipSchema } from '../files/schema.js';
-import { typesSchema } from '../files/types.js';
+import { batchSizeSchema, columnTypesSchema, datasetInputSchema } from '../../src/kit/index.js';
+import { asciiCharSchema, isObject, pathSchema, sinkGzipSchema, sourceGzipSchema } from '../../src/kit/files/schema.js';
 
 export const csvReadConfig = z
   .strictObject({
@@ -14,7 +13,7 @@ export const csvReadConfig = z
     delimiter: asciiCharSchema.default(','),
     quote: asciiCharSchema.default('"'),
     /** Logical type per column; columns not listed are text. */
-    types: typesSchema.optional(),
+    types: columnTypesSchema.optional(),
   })
   .superRefine(
     (config, ctx) => {

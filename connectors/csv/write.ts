@@ -2,10 +2,8 @@
 // Values are written as the dataset holds them: text, numbers and the exact text of numerics and
 // timestamps unchanged, json as JSON text. Null is an empty field and an empty string is "", the
 // same convention csv.read and PostgreSQL's CSV format read back.
-import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { openDirectorySink, type FileEncoder } from '../files/sink.js';
-import { csvField } from '../text.js';
+import { type ColumnSchema, csvField, type Row, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
+import { openDirectorySink, type FileEncoder } from '../../src/kit/files/sink.js';
 import type { CsvWriteConfig } from './schema.js';
 
 const ROWS_PER_PIECE = 1000;

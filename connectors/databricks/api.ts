@@ -3,10 +3,9 @@
 // the shared HTTP client (retries on 429/5xx, Retry-After); the token is sent as a bearer header
 // and blanked out of any answer quoted in an error.
 import { z } from 'zod';
-import type { ConnectorContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import { sleep } from '../http/backoff.js';
-import { describeRequest, excerpt, request, type HttpCall, type HttpResult } from '../http/client.js';
+import { ConfigError, type ConnectorContext } from '../../src/kit/index.js';
+import { sleep } from '../../src/kit/http/backoff.js';
+import { describeRequest, excerpt, request, type HttpCall, type HttpResult } from '../../src/kit/http/client.js';
 import type { DatabricksReadConfig } from './schema.js';
 
 const STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'CLOSED'] as const;

@@ -1,8 +1,7 @@
 // databricks.read's check: reads the warehouse's description, which proves the host, the token and
 // the warehouse id without starting the warehouse or running SQL.
-import type { ConnectorContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import { TransientHttpError } from '../http/client.js';
+import { ConfigError, type ConnectorContext } from '../../src/kit/index.js';
+import { TransientHttpError } from '../../src/kit/http/client.js';
 import { StatementApi } from './api.js';
 import type { DatabricksReadConfig } from './schema.js';
 

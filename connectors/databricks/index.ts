@@ -1,5 +1,5 @@
 // The databricks connector: queries on Databricks SQL warehouses.
-import { source, type Connector } from '../../src/activities/connector.js';
+import { type Connector, source } from '../../src/kit/index.js';
 import { check } from './check.js';
 import { read } from './read.js';
 import { databricksReadConfig } from './schema.js';

@@ -3,11 +3,9 @@
 // asks for the next chunk of the same statement. When that statement is gone (its results expired,
 // or a pause cancelled it while it ran) the query is submitted again and the rows already staged
 // (rowOffset) are skipped, which is exact only for a deterministic query (ORDER BY a unique key).
-import type { BadRecord, SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { Row } from '../../src/activities/staging.js';
-import { StopRequested } from '../http/backoff.js';
-import { TransientHttpError } from '../http/client.js';
+import { type BadRecord, ConfigError, type Row, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
+import { StopRequested } from '../../src/kit/http/backoff.js';
+import { TransientHttpError } from '../../src/kit/http/client.js';
 import { isRunning, StatementApi, type ResultData, type Statement } from './api.js';
 import { columnOf, convertRow, type Column } from './types.js';
 import type { DatabricksReadConfig } from './schema.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { durationSchema } from '../../src/dag/duration.js';
-import { retrySchema } from '../http/schema.js';
+import { durationSchema } from '../../src/kit/index.js';
+import { retrySchema } from '../../src/kit/http/retry.js';
 
 export const databricksReadConfig = z.strictObject({
   /** Workspace URL. */

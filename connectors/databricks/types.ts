@@ -2,7 +2,7 @@
 // as a string: integers that fit a double become numbers, while BIGINT and DECIMAL stay strings
 // so they are exact (the same representation postgres.read uses), and dates and timestamps keep
 // Databricks' text so no precision is lost.
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { ColumnSchema, ColumnType, Row } from '../../src/kit/index.js';
 
 export interface ColumnInfo {
   name: string;
@@ -45,7 +45,7 @@ const asJson: Convert = (raw) => {
 const asText: Convert = (raw) => raw;
 
 /** type_name -> logical column type and conversion. Names of the API (LONG, SHORT, BYTE) and of SQL (BIGINT, ...) alike. */
-const TYPES: Record<string, [string, Convert]> = {
+const TYPES: Record<string, [ColumnType, Convert]> = {
   BOOLEAN: ['boolean', asBoolean],
   BYTE: ['int', asInt],
   TINYINT: ['int', asInt],

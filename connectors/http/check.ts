@@ -1,8 +1,7 @@
 // http.read's check: the first page, once, with a short timeout, so wrong URLs, credentials and
 // record paths show up before a run.
-import type { ConnectorContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import { TransientHttpError } from './client.js';
+import { ConfigError, type ConnectorContext } from '../../src/kit/index.js';
+import { TransientHttpError } from '../../src/kit/http/client.js';
 import { firstState } from './pagination.js';
 import { fetchPage } from './read.js';
 import type { HttpReadConfig } from './schema.js';

@@ -1,5 +1,5 @@
 // The http connector: records from JSON APIs.
-import { source, type Connector } from '../../src/activities/connector.js';
+import { type Connector, source } from '../../src/kit/index.js';
 import { check } from './check.js';
 import { read } from './read.js';
 import { httpReadConfig } from './schema.js';

@@ -2,8 +2,7 @@
 // the page where it first appears (or by config.types). A column's type never changes afterwards,
 // so the schema stays stable across pages and across a pause; values of a later page that do not
 // fit their column's type make their record a bad record instead of changing the column.
-import type { BadRecord } from '../../src/activities/connector.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { BadRecord, ColumnSchema, ColumnType, Row } from '../../src/kit/index.js';
 
 type Kind = 'boolean' | 'integer' | 'number' | 'string' | 'object';
 
@@ -15,7 +14,7 @@ function kindOf(v: unknown): Kind {
 }
 
 /** Logical type of a new column from the non-null values it has in one page. */
-export function inferType(values: readonly unknown[]): string {
+export function inferType(values: readonly unknown[]): ColumnType {
   const kinds = new Set(values.filter((v) => v !== null && v !== undefined).map(kindOf));
   // Only nulls so far: text holds whatever comes later.
   if (kinds.size === 0) return 'text';
@@ -31,7 +30,7 @@ export function inferType(values: readonly unknown[]): string {
 const NUMERIC = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** `value` as column type `type`, or a string saying why it does not fit. */
-function conformValue(value: unknown, type: string): { value: unknown } | string {
+function conformValue(value: unknown, type: ColumnType): { value: unknown } | string {
   if (value === null || value === undefined) return { value: null };
   const k = kindOf(value);
   switch (type) {
@@ -41,6 +40,8 @@ function conformValue(value: unknown, type: string): { value: unknown } | string
       return { value };
     case 'boolean':
       return k === 'boolean' ? { value } : `expected a boolean`;
+    case 'int':
+      return k === 'integer' && Math.abs(value as number) <= 2 ** 31 - 1 ? { value } : 'expected a whole number within 32 bits';
     case 'bigint':
       // Staged as decimal strings, like postgres.read's int8, so they stay exact beyond 2^53.
       if (k === 'integer') return { value: String(value) };
@@ -74,7 +75,7 @@ export interface ConformedPage {
 export function conformPage(
   records: readonly unknown[],
   known: readonly ColumnSchema[],
-  declared: Readonly<Record<string, string>> | undefined,
+  declared: Readonly<Record<string, ColumnType>> | undefined,
   position: (i: number) => string,
 ): ConformedPage {
   const objects: { i: number; record: Record<string, unknown> }[] = [];

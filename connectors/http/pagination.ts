@@ -1,7 +1,7 @@
 // The request state of each pagination style: what the next request sends, and how a response
 // gives the state after it. The state is part of the node's cursor (so of its checkpoint), so it
 // holds positions only: never headers, and never a query value from the config (see linkState).
-import { ConfigError } from '../../src/activities/errors.js';
+import { ConfigError } from '../../src/kit/index.js';
 import { describeJson, valueAt } from './json-path.js';
 import { linkTarget } from './link.js';
 import type { HttpReadConfig } from './schema.js';

@@ -1,11 +1,9 @@
 // http.read: pages through a JSON API, one page per batch. The cursor handed to the engine is the
 // request state of the next page (plus the pages read and the columns so far), so a pause, retry
 // or crash continues at the next page and never fetches a staged page again.
-import type { ConnectorContext, SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema } from '../../src/activities/staging.js';
-import { StopRequested } from './backoff.js';
-import { describeRequest, excerpt, request, sensitiveValues, type RetryOptions } from './client.js';
+import { type ColumnSchema, ConfigError, type ConnectorContext, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
+import { StopRequested } from '../../src/kit/http/backoff.js';
+import { describeRequest, excerpt, request, sensitiveValues, type RetryOptions } from '../../src/kit/http/client.js';
 import { conformPage } from './infer.js';
 import { describeJson, valueAt } from './json-path.js';
 import { describeState, firstState, nextState, pageUrl, type FetchedPage, type PageState } from './pagination.js';

@@ -1,21 +1,11 @@
 import { z } from 'zod';
-import { durationSchema } from '../../src/dag/duration.js';
+import { columnTypesSchema, durationSchema } from '../../src/kit/index.js';
+import { retrySchema } from '../../src/kit/http/retry.js';
 
 /** An http(s) URL; other schemes (file:, ftp:) are refused so a spec cannot read the worker's disk. */
 export const httpUrlSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
 /** Retries of one request on 429, 5xx and network errors, before the node's own (activity) retry takes over. */
-export const retrySchema = z
-  .strictObject({
-    maxAttempts: z.number().int().min(1).max(20).default(5),
-    /** First backoff; doubles per attempt, with jitter, up to maxDelay. */
-    initialDelay: durationSchema.default(500),
-    /** Longest single wait, also the longest Retry-After honoured before giving up to the activity retry. */
-    maxDelay: durationSchema.default(60_000),
-  })
-  .prefault({});
-
-export type RetryConfig = z.output<typeof retrySchema>;
 
 /** A dotted path into a JSON document, e.g. `data.items`; digits index arrays. */
 const jsonPathSchema = z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a dotted path like data.items');
@@ -53,7 +43,6 @@ export const paginationSchema = z.discriminatedUnion('type', [
 
 export type Pagination = z.output<typeof paginationSchema>;
 
-const LOGICAL_TYPES = ['text', 'bigint', 'float', 'numeric', 'boolean', 'json', 'timestamp', 'date'] as const;
 
 export const httpReadConfig = z.strictObject({
   url: httpUrlSchema,
@@ -68,7 +57,7 @@ export const httpReadConfig = z.strictObject({
   pagination: paginationSchema.default({ type: 'none' }),
   maxPages: z.number().int().min(1).optional(),
   /** Column types that inference should not guess (e.g. a number column whose first values are whole). */
-  types: z.record(z.string().min(1), z.enum(LOGICAL_TYPES)).optional(),
+  types: columnTypesSchema.optional(),
   /** Per request. */
   timeout: durationSchema.default(30_000),
   retry: retrySchema,

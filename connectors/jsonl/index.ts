@@ -1,6 +1,6 @@
 // The jsonl connector: JSON-lines files in, JSON-lines files out (plain or gzip, local to the worker).
-import { sink, source, type Connector } from '../../src/activities/connector.js';
-import { checkReadable, checkWritable } from '../files/check.js';
+import { type Connector, sink, source } from '../../src/kit/index.js';
+import { checkReadable, checkWritable } from '../../src/kit/files/check.js';
 import { read } from './read.js';
 import { jsonlReadConfig, jsonlWriteConfig } from './schema.js';
 import { open } from './write.js';

@@ -4,13 +4,12 @@
 // input on every attempt, so a resumed read converts values exactly as the first attempt did.
 // A line that is not JSON, not an object, has a field its column type cannot hold, or (unless
 // ignoreUnknownFields) a field outside the schema becomes a bad record positioned `<file> line N`.
-import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { isGzip, openContent } from '../files/content.js';
-import { LineSplitter, type Line } from '../files/lines.js';
-import { listFiles, type SourceFile } from '../files/list.js';
-import { readFiles, type Parsed, type Position } from '../files/source.js';
-import { fromJson, inferType, type LogicalType } from '../files/types.js';
+import type { ColumnSchema, ColumnType, Row, SourceBatch, SourceContext } from '../../src/kit/index.js';
+import { isGzip, openContent } from '../../src/kit/files/content.js';
+import { LineSplitter, type Line } from '../../src/kit/files/lines.js';
+import { listFiles, type SourceFile } from '../../src/kit/files/list.js';
+import { readFiles, type Parsed, type Position } from '../../src/kit/files/source.js';
+import { fromJson, inferType } from '../../src/kit/files/types.js';
 import type { JsonlReadConfig } from './schema.js';
 
 async function* lines(file: SourceFile, gzip: boolean, from: Position): AsyncGenerator<Line> {
@@ -69,7 +68,7 @@ async function inferSchema(files: readonly SourceFile[], config: JsonlReadConfig
 }
 
 /** A line as a row of `schema`, or a bad record saying why it is not one; null for a blank line. */
-export function parseLine(line: Line, file: SourceFile, schema: ReadonlyMap<string, LogicalType>, ignoreUnknown: boolean): Parsed | null {
+export function parseLine(line: Line, file: SourceFile, schema: ReadonlyMap<string, ColumnType>, ignoreUnknown: boolean): Parsed | null {
   const parsed = parseObject(line);
   if (parsed === null) return null;
   const bad = (reason: string): Parsed => ({ bad: { reason, position: `${file.name} line ${line.line}`, record: line.text }, end: line.end });
@@ -92,7 +91,7 @@ export function parseLine(line: Line, file: SourceFile, schema: ReadonlyMap<stri
 export async function* read(config: JsonlReadConfig, ctx: SourceContext): AsyncGenerator<SourceBatch> {
   const files = await listFiles(config.path);
   const schema = await inferSchema(files, config);
-  const types = new Map(schema.map((c) => [c.name, c.type as LogicalType]));
+  const types = new Map(schema.map((c) => [c.name, c.type]));
   yield* readFiles(config, ctx, files, {
     async *parse(file, gzip, from) {
       for await (const line of lines(file, gzip, from)) {

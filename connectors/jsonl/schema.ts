@@ -1,14 +1,13 @@
 import { z } from 'zod';
-import { batchSizeSchema, datasetInputSchema } from '../common.js';
-import { pathSchema, sinkGzipSchema, sourceGzipSchema } from '../files/schema.js';
-import { typesSchema } from '../files/types.js';
+import { batchSizeSchema, columnTypesSchema, datasetInputSchema } from '../../src/kit/index.js';
+import { pathSchema, sinkGzipSchema, sourceGzipSchema } from '../../src/kit/files/schema.js';
 
 export const jsonlReadConfig = z.strictObject({
   path: pathSchema,
   gzip: sourceGzipSchema,
   batchSize: batchSizeSchema,
   /** Logical type per field: these fields come first in the schema and their values are checked. */
-  types: typesSchema.optional(),
+  types: columnTypesSchema.optional(),
   /** Drop fields outside the schema instead of rejecting their line as a bad record. */
   ignoreUnknownFields: z.boolean().default(false),
 });

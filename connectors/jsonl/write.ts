@@ -2,10 +2,8 @@
 // _SUCCESS). Each row is an object of the dataset's columns in schema order. A bigint column
 // (held as exact decimal text) is written as a JSON number with all its digits, as PostgreSQL's
 // row_to_json does; numerics, timestamps and dates stay strings so no reader rounds them.
-import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { openDirectorySink, type FileEncoder } from '../files/sink.js';
-import { bigintReplacer } from '../text.js';
+import { bigintReplacer, type ColumnSchema, type Row, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
+import { openDirectorySink, type FileEncoder } from '../../src/kit/files/sink.js';
 import type { JsonlWriteConfig } from './schema.js';
 
 const ROWS_PER_PIECE = 1000;

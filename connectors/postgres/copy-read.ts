@@ -6,9 +6,7 @@
 // key), so a read paused on one path resumes on the other.
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { CopyChunk, SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import type { ColumnSchema } from '../../src/activities/staging.js';
-import { CopyBatcher, decodeLastRow } from '../../src/activities/staging/copy-text.js';
+import { type ColumnSchema, CopyBatcher, type CopyChunk, decodeLastRow, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
 import { stateAfter } from './incremental.js';
 import { lastKey, type KeysetCursor } from './keyset.js';
 import { offsetQuery, sqlError, streamQuery, type Bound, type KeysetPlan, type ProbedField } from './plan.js';

@@ -1,6 +1,6 @@
 // The high-water mark of an incremental read: where the last successful run stopped. The next
 // run reads only rows past it. It is saved by the engine only when the whole run succeeded.
-import type { Row } from '../../src/activities/staging.js';
+import type { Row } from '../../src/kit/index.js';
 import type { Bound } from './plan.js';
 
 export interface IncrementalState {

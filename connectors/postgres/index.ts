@@ -1,5 +1,5 @@
 // The postgres connector: keyset-paged (optionally incremental) reads and exactly-once table loads.
-import { sink, source, type Connector } from '../../src/activities/connector.js';
+import { type Connector, sink, source } from '../../src/kit/index.js';
 import { connect } from './connect.js';
 import { isKeyset, planKeyset, queryBody } from './plan.js';
 import { read } from './read.js';

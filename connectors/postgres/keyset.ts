@@ -3,9 +3,7 @@
 // and never re-scans skipped rows. An incremental read orders by (column, key) and starts after
 // the saved high-water mark; it reports the new mark through setState after every batch.
 import pg from 'pg';
-import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { type ColumnSchema, ConfigError, type Row, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
 import { startBound, stateAfter } from './incremental.js';
 import { batchQuery, sqlError, type Bound, type KeysetPlan } from './plan.js';
 import type { PostgresReadConfig } from './schema.js';

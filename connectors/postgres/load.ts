@@ -5,10 +5,8 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import type { BadRecord } from '../../src/activities/connector.js';
-import type { Row } from '../../src/activities/staging.js';
+import { type BadRecord, csvField, type Row } from '../../src/kit/index.js';
 import type { PostgresWriteConfig } from './schema.js';
-import { csvField } from '../text.js';
 import { quoteTable } from './types.js';
 
 /** Where a batch goes: the configured table, or replace mode's shadow table; `config.table` names it in messages. */

@@ -2,7 +2,7 @@
 // (the `key`, or the table's primary key), and whether they exist, so a wrong name fails once
 // with the config path that is wrong instead of failing every retry with a SQL error.
 import pg from 'pg';
-import { ConfigError } from '../../src/activities/errors.js';
+import { ConfigError } from '../../src/kit/index.js';
 import type { PostgresReadConfig } from './schema.js';
 import { quoteTable } from './types.js';
 

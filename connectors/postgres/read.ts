@@ -5,8 +5,7 @@
 // Either goes through COPY instead when its columns allow (copy-read.ts), with the same positions.
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import type { Row } from '../../src/activities/staging.js';
+import type { Row, SourceBatch, SourceContext } from '../../src/kit/index.js';
 import type { PostgresReadConfig } from './schema.js';
 import { connect } from './connect.js';
 import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';

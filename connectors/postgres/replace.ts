@@ -5,8 +5,7 @@
 // retried finish after the swap committed does nothing.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema } from '../../src/activities/staging.js';
+import { type ColumnSchema, ConfigError } from '../../src/kit/index.js';
 import { claim, isCommitted, SWAP_BATCH } from './ledger.js';
 import type { PostgresWriteConfig } from './schema.js';
 import { createFromSchema, tableColumns } from './table.js';

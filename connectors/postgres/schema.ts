@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { batchSizeSchema, connectionSchema, datasetInputSchema } from '../common.js';
+import { batchSizeSchema, connectionSchema, datasetInputSchema } from '../../src/kit/index.js';
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;

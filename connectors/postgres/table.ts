@@ -1,7 +1,6 @@
 // Destination tables: their columns, and creating one from a dataset's schema when it is missing.
 import pg from 'pg';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema } from '../../src/activities/staging.js';
+import { type ColumnSchema, ConfigError } from '../../src/kit/index.js';
 import { pgType, quoteTable, splitTable } from './types.js';
 
 /** The table's column names; empty when it does not exist. */

@@ -1,7 +1,8 @@
 // Mapping between PostgreSQL types and the dataset's logical column types.
 import pg from 'pg';
+import type { ColumnType } from '../../src/kit/index.js';
 
-const OID_TYPES: Record<number, string> = {
+const OID_TYPES: Record<number, ColumnType> = {
   16: 'boolean',
   20: 'bigint',
   21: 'int',
@@ -21,11 +22,11 @@ const OID_TYPES: Record<number, string> = {
   2950: 'text',
 };
 
-export function logicalType(oid: number): string {
+export function logicalType(oid: number): ColumnType {
   return OID_TYPES[oid] ?? 'text';
 }
 
-const PG_TYPES: Record<string, string> = {
+const PG_TYPES: Record<ColumnType, string> = {
   boolean: 'boolean',
   bigint: 'bigint',
   int: 'integer',
@@ -37,8 +38,8 @@ const PG_TYPES: Record<string, string> = {
   json: 'jsonb',
 };
 
-export function pgType(logical: string): string {
-  return PG_TYPES[logical] ?? 'text';
+export function pgType(logical: ColumnType): string {
+  return PG_TYPES[logical];
 }
 
 /** Quotes a possibly schema-qualified identifier (`dw.orders` -> "dw"."orders"). */

@@ -4,9 +4,7 @@
 // isolated with savepoints and handed back as rejected; the rest of the batch still commits.
 // Replace mode loads into a shadow table and swaps it in at the end (replace.ts).
 import pg from 'pg';
-import type { BadRecord, SinkContext, SinkWriter } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { Row } from '../../src/activities/staging.js';
+import { type BadRecord, ConfigError, type Row, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
 import type { PostgresWriteConfig } from './schema.js';
 import { connect } from './connect.js';
 import { claim, ensureLedger } from './ledger.js';

@@ -4,8 +4,7 @@
 // csv.write's convention), and each object has its own header line so it reads on its own.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { bigintReplacer as replacer, csvField } from '../text.js';
+import { bigintReplacer as replacer, type ColumnSchema, csvField, type Row } from '../../src/kit/index.js';
 import type { S3WriteConfig } from './schema.js';
 
 const gzip = promisify(zlib.gzip);

@@ -1,8 +1,7 @@
 // The s3 connector: loads datasets into S3-compatible object storage as JSON lines or CSV objects
 // with a manifest, the "catalog" destination other tools read from.
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { sink, type Connector } from '../../src/activities/connector.js';
-import { explainS3Error } from '../../src/activities/staging/s3-client.js';
+import { type Connector, explainS3Error, sink } from '../../src/kit/index.js';
 import { s3WriteConfig, type S3WriteConfig } from './schema.js';
 import { open, s3Client } from './write.js';
 

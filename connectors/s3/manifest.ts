@@ -1,6 +1,6 @@
 // The load's manifest, `<prefix>/_manifest.json`: written last, after every object is verified,
 // so a reader that finds a manifest can trust the objects it lists are the complete load.
-import type { ColumnSchema } from '../../src/activities/staging.js';
+import type { ColumnSchema } from '../../src/kit/index.js';
 
 export const MANIFEST_NAME = '_manifest.json';
 

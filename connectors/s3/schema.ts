@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { datasetInputSchema } from '../common.js';
+import { datasetInputSchema } from '../../src/kit/index.js';
 
 /** S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3 to 63 characters). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

@@ -4,9 +4,7 @@
 // part objects an earlier, larger load left there, and writes the new manifest last.
 import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import { createS3Client, explainS3Error, isNotFound, type S3Hints } from '../../src/activities/staging/s3-client.js';
+import { ConfigError, createS3Client, explainS3Error, isNotFound, type S3Hints, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
 import { contentType, encodeObject, extension } from './format.js';
 import { MANIFEST_NAME, objectName, PART_OBJECT, type ManifestObject, type S3Manifest } from './manifest.js';
 import type { S3WriteConfig } from './schema.js';

@@ -1,12 +1,12 @@
 // Casts between the dataset's value representations, shared by transform.map (cast, compute types)
 // and transform.validate (type rules). bigint and numeric stay decimal strings so no digit is lost.
-import { DataError } from '../../src/activities/errors.js';
+import { DataError, type ColumnType } from '../../src/kit/index.js';
 import type { CAST_TYPES } from './schema.js';
 
 export type CastType = (typeof CAST_TYPES)[number];
 
 /** The logical column type each cast produces. */
-export const CAST_COLUMN_TYPE: Record<CastType, string> = {
+export const CAST_COLUMN_TYPE: Record<CastType, ColumnType> = {
   string: 'text', int: 'int', bigint: 'bigint', float: 'float', numeric: 'numeric', boolean: 'boolean', json: 'json', timestamp: 'timestamp',
 };
 

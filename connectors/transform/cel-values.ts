@@ -3,7 +3,7 @@
 // Inputs are converted by their column's declared type, so a float column's 3 is the double 3.0
 // and an int column's 3 is the int 3; JSON values inside json columns by their own shape.
 import { Optional } from '@marcbachmann/cel-js';
-import { DataError } from '../../src/activities/errors.js';
+import { DataError, type ColumnType } from '../../src/kit/index.js';
 
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -30,7 +30,7 @@ export function celTypeOf(type: string): string {
 }
 
 /** The logical column type of values of CEL type `cel` (text when it is not known before the rows are seen). */
-export function columnTypeOf(cel: string | undefined): string {
+export function columnTypeOf(cel: string | undefined): ColumnType {
   if (cel === 'int' || cel === 'uint') return 'bigint';
   if (cel === 'double') return 'float';
   if (cel === 'bool') return 'boolean';

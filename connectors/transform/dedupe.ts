@@ -2,8 +2,7 @@
 // Seen keys are 128-bit digests (see key-set.ts); a resumed execution rebuilds them from the parts it
 // already wrote (`restore`), so a pause or retry between parts neither loses nor repeats a key.
 // Keys compare by their JSON values: 1 and "1" are different keys, null equals null.
-import type { PreparedTransform } from '../../src/activities/connector.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { ColumnSchema, PreparedTransform, Row } from '../../src/kit/index.js';
 import { requireField } from './fields.js';
 import { DigestSet, keyDigest } from './key-set.js';
 import type { TransformDedupeConfig } from './schema.js';

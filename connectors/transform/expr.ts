@@ -4,9 +4,7 @@
 // CEL is strict about int versus double; we add mixed arithmetic (int * double is a double) because
 // dataset columns mix the two all the time (`amount * quantity`).
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
-import { didYouMean } from '../../src/dag/suggest.js';
+import { type ColumnSchema, ConfigError, DataError, didYouMean, type Row } from '../../src/kit/index.js';
 import { celTypeOf, toCelConverter } from './cel-values.js';
 
 /** The variable holding the whole row as a map; a field named `row` is reachable only as row["row"]. */

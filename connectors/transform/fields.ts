@@ -1,8 +1,6 @@
 // Config that names input fields is checked against the input's columns when the node prepares:
 // a typo fails the node at once (ConfigError) instead of quietly matching nothing in every row.
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema } from '../../src/activities/staging.js';
-import { didYouMean } from '../../src/dag/suggest.js';
+import { type ColumnSchema, ConfigError, didYouMean } from '../../src/kit/index.js';
 
 /** Throws a ConfigError at `where` when `name` is not a column of `schema`. */
 export function requireField(name: string, schema: readonly ColumnSchema[], where: string): void {

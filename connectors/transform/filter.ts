@@ -1,9 +1,7 @@
 // transform.filter: keeps the rows for which a CEL expression is true. A row whose expression fails
 // or is not a boolean (e.g. `amount > 0` where amount is text) is rejected as a bad record, or
 // dropped silently with onError: drop. Null is not true: the row is dropped, as SQL's WHERE does.
-import type { BadRecord, PreparedTransform } from '../../src/activities/connector.js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { type BadRecord, type ColumnSchema, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
 import { compileExpression } from './expr.js';
 import type { TransformFilterConfig } from './schema.js';
 

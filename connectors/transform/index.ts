@@ -1,5 +1,5 @@
 // Row transforms between a source and a sink: one input part to one output part each.
-import { transform, type Connector } from '../../src/activities/connector.js';
+import { type Connector, transform } from '../../src/kit/index.js';
 import { prepareDedupe } from './dedupe.js';
 import { prepareFilter } from './filter.js';
 import { prepareMap } from './map.js';

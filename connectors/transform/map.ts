@@ -2,9 +2,7 @@
 // the cast row; computed fields do not see each other), then rename and drop, both of which name
 // fields before renaming and apply to computed fields too. A row whose cast or expression fails is
 // a bad record.
-import type { BadRecord, ColumnStep, PreparedTransform } from '../../src/activities/connector.js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { type BadRecord, type ColumnSchema, type ColumnStep, type ColumnType, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
 import { castValue, CAST_COLUMN_TYPE, type CastType } from './cast.js';
 import { columnTypeOf, fromCel } from './cel-values.js';
 import { compileExpression, type RowExpression } from './expr.js';
@@ -15,7 +13,7 @@ interface Computed {
   expr: RowExpression;
   /** The cast applied to the result so it matches its column type; null keeps the JSON value. */
   cast: CastType | null;
-  type: string;
+  type: ColumnType;
 }
 
 // Only inferred types the result already has without a cast: a CEL int may exceed a JSON number, so it is kept as bigint text.

@@ -2,7 +2,7 @@
 // and the API report one that does not compile at its path; unknown fields are caught when the node
 // starts and sees its input's columns.
 import { z } from 'zod';
-import { datasetInputSchema } from '../common.js';
+import { datasetInputSchema } from '../../src/kit/index.js';
 import { expressionProblem } from './expr.js';
 
 export const CAST_TYPES = ['string', 'int', 'bigint', 'float', 'numeric', 'boolean', 'json', 'timestamp'] as const;

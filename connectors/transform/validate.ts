@@ -1,9 +1,7 @@
 // transform.validate: checks each row against per-field rules and passes valid rows on unchanged
 // (it checks, it does not convert: cast with transform.map). A row that breaks rules is a bad record
 // whose reason names every broken rule: `amount: -3 is below min 0; status: "x" is not one of paid, shipped`.
-import type { BadRecord, PreparedTransform } from '../../src/activities/connector.js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { type BadRecord, type ColumnSchema, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
 import { castValue } from './cast.js';
 import { requireField } from './fields.js';
 import type { FieldRule, TransformValidateConfig } from './schema.js';

@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import type { Logger } from '../log.js';
 import type { NodeCheckResult, NodeCheckTask } from '../workflows/messages.js';
-import type { AnyNodeType, Connector } from './connector.js';
+import type { AnyNodeType, Connector } from '../kit/contract.js';
 import { scrub } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 

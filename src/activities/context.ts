@@ -2,7 +2,8 @@
 import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
 import type { NodeLimits } from '../workflows/node-task.js';
-import type { DatasetRef, StagingStore } from './staging.js';
+import type { DatasetRef } from '../kit/dataset.js';
+import type { StagingStore } from './staging.js';
 
 export interface NodeContext<C> {
   runId: string;

@@ -1,10 +1,10 @@
 // Bad records of a node: written to a dead-letter dataset next to the node's output, counted in
 // its stats, and fatal only past the node's maxBadRecords / maxBadRatio.
 import type { NodeLimits } from '../workflows/node-task.js';
-import type { BadRecord } from './connector.js';
+import type { BadRecord } from '../kit/contract.js';
 import type { NodeContext } from './context.js';
-import { DataError } from './errors.js';
-import type { DatasetRef } from './staging.js';
+import { DataError } from '../kit/errors.js';
+import type { ColumnSchema, DatasetRef } from '../kit/dataset.js';
 
 export interface DeadLetterCheckpoint {
   bad: number;
@@ -12,7 +12,7 @@ export interface DeadLetterCheckpoint {
   badBytes: number;
 }
 
-const SCHEMA = [
+const SCHEMA: ColumnSchema[] = [
   { name: 'reason', type: 'text' },
   { name: 'position', type: 'text' },
   { name: 'record', type: 'json' },

@@ -8,9 +8,11 @@ import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
 import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
-import { ConfigError, toFailure } from './errors.js';
+import { ConfigError } from '../kit/errors.js';
+import { toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
-import { isDatasetRef, type DatasetRef, type StagingStore } from './staging.js';
+import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
+import { type StagingStore } from './staging.js';
 
 export interface ExecutorDeps {
   staging: StagingStore;

@@ -1,5 +1,5 @@
 // The node activities a worker registers: one per node type of every connector, named after it.
-import type { Connector } from './connector.js';
+import type { Connector } from '../kit/contract.js';
 import { nodeActivity, type ExecutorDeps, type NodeActivity } from './executor.js';
 import { nodeRunner, nodeTypeDef } from './kinds/index.js';
 

@@ -2,7 +2,7 @@
 // parsed by the node type's own schema. Shared by node executions and connection checks.
 import type { z } from 'zod';
 import { formatPath } from '../dag/path.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../kit/errors.js';
 import { resolveSecrets } from './secrets.js';
 
 export interface ParsedNodeConfig<T> {

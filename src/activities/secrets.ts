@@ -1,7 +1,7 @@
 // Resolves { $secret: NAME } references inside the activity, from the worker's own environment,
 // so secret values exist only in the process of the site that runs the node.
 import { isSecretRef } from '../dag/secret.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../kit/errors.js';
 
 export interface ResolvedConfig {
   value: unknown;

@@ -1,50 +1,26 @@
 // The staging store: a node's record output is a dataset of numbered parts under
 // <store root>/<runId>/<nodeId>/: Avro, or PostgreSQL COPY text for what a Postgres source read
-// and what transforms make of it (staging/copy-text.ts). Parts live in a local directory (file://)
+// and what transforms make of it (src/kit/copy-text.ts). Parts live in a local directory (file://)
 // or S3-compatible object storage (s3://). Only its reference (uri, counts, schema, format) leaves
 // the worker. Each part is written atomically, so it is complete or absent and a retried batch
 // simply rewrites it. Why these formats, and how values are kept exact: docs/datasets.md.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../kit/errors.js';
+import { partFileName, type ColumnSchema, type DatasetRef, type PartFormat, type Row } from '../kit/dataset.js';
 import { decodePart, encodePart } from './staging/avro-part.js';
-import { decodeCopyText } from './staging/copy-text.js';
+import { decodeCopyText } from '../kit/copy-text.js';
 import { asFolder, type StagingBackend, type StoredRun } from './staging/backend.js';
 import { LocalBackend } from './staging/local.js';
 import { S3Backend } from './staging/s3.js';
-import { createS3Client, type S3Settings } from './staging/s3-client.js';
+import { createS3Client, type S3Settings } from '../kit/s3.js';
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
-export type Row = Record<string, unknown>;
-
-export interface ColumnSchema {
-  name: string;
-  /** Logical type: text, int, bigint, float, numeric, boolean, timestamp, date, json. */
-  type: string;
-}
-
-/** What a node outputs for its records: a handle, never the rows themselves. */
-export interface DatasetRef {
-  uri: string;
-  rows: number;
-  bytes: number;
-  parts: number;
-  schema: ColumnSchema[];
-  /** How the parts are encoded: Avro (the default, when absent) or PostgreSQL COPY text. */
-  format?: PartFormat;
-}
-
-/** `avro`: any rows; `pgcopy`: the COPY text of columns whose text is their value (connectors/postgres/copy-read.ts). */
-export type PartFormat = 'avro' | 'pgcopy';
-
-export function isDatasetRef(v: unknown): v is DatasetRef {
-  return typeof v === 'object' && v !== null && typeof (v as DatasetRef).uri === 'string' && typeof (v as DatasetRef).parts === 'number';
-}
-
+/** Staging part `index` in `format`: `part-000042.avro`. */
 export function partName(index: number, format: PartFormat = 'avro'): string {
-  return `part-${String(index).padStart(6, '0')}.${format}`;
+  return partFileName(index, format);
 }
 
 /** Name of the file that seals a dataset (its reference, written last). */

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../catalog.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { connectClient } from '../../temporal/connection.js';
 import type { Config } from '../config.js';

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../catalog.js';
 import { connectors } from '../../connectors/index.js';
 import { connectClient } from '../../temporal/connection.js';
 import { nodeChecker } from '../activities/check.js';

@@ -1,7 +1,7 @@
 // `sluice validate FILE...` and `sluice schema`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../catalog.js';
 import { pipelineJsonSchema } from '../dag/json-schema.js';
 import { parsePipelineText, validatePipeline } from '../dag/validate.js';
 

@@ -1,6 +1,7 @@
 // sluice.saveState: the central activity a successful run calls once, at its end, to save the
 // state its nodes reported (incremental high-water marks) in the metadata database.
-import { ConfigError, scrub } from '../activities/errors.js';
+import { ConfigError } from '../kit/errors.js';
+import { scrub } from '../activities/errors.js';
 import type { Logger } from '../log.js';
 import { createStore } from '../store/store.js';
 import type { NodeStateStore } from '../store/types.js';

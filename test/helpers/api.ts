@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { startApi } from '../../src/api/server.js';
 import { createLogger } from '../../src/log.js';
 import type { Catalog } from '../../src/dag/catalog.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { makeCatalog } from '../../src/dag/catalog.js';
 import { validatePipeline } from '../../src/dag/validate.js';
 import type { PipelineSpec } from '../../src/dag/spec.js';

@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../src/activities/staging/s3-client.js';
+import { createS3Client } from '../../src/kit/s3.js';
 
 // The SDK warns once per process that it will need Node 22 from 2027; tests run on Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalog } from '../../connectors/catalog.js';
-import { connectionSchema } from '../../connectors/common.js';
+import { catalog } from '../../src/catalog.js';
+import { connectionSchema } from '../../src/kit/config.js';
 import { controlSleepConfig } from '../../connectors/control/schema.js';
 import { postgresReadConfig, postgresWriteConfig } from '../../connectors/postgres/schema.js';
 import { transformMapConfig } from '../../connectors/transform/schema.js';

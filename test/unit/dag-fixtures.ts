@@ -1,5 +1,5 @@
 // Shared inputs of the src/dag tests (not itself a test file).
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { validatePipeline } from '../../src/dag/validate.js';
 
 /** The example of DESIGN.md "Pipeline spec (v1)", verbatim. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { pipelineJsonSchema } from '../../src/dag/json-schema.js';
 
 type Json = { [key: string]: unknown };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PG, errorsOf, readNode, sleepNode, spec, writeNode } from './dag-fixtures.js';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 
 /** Every node type that produces a dataset, as the validator lists them. */
 const PRODUCERS = [...catalog.values()].filter((d) => d.producesDataset).map((d) => d.type).sort().join(', ');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { makeCatalog } from '../../src/dag/catalog.js';
 import { formatPath, parsePipelineText, validatePipeline } from '../../src/dag/validate.js';
 import { DESIGN_EXAMPLE_YAML, errorsOf, readNode, sleepNode, spec, writeNode } from './dag-fixtures.js';

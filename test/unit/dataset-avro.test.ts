@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import avro from 'avsc';
 import { decodePart, encodePart } from '../../src/activities/staging/avro-part.js';
-import { DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import { DataError } from '../../src/kit/errors.js';
+import type { ColumnSchema, Row } from '../../src/kit/dataset.js';
 
 const SCHEMA: ColumnSchema[] = [
   { name: 't', type: 'text' },

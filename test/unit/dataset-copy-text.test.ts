@@ -2,10 +2,10 @@
 // NULLs decoded per column type, and column projection that keeps field text as it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Row } from '../../src/activities/staging.js';
-import { copyEncodable, CopyBatcher, countRows, decodeCopyText, decodeLastRow, encodeCopyText, mapCopyText, unescapeField } from '../../src/activities/staging/copy-text.js';
+import type { ColumnSchema, ColumnType, Row } from '../../src/kit/dataset.js';
+import { copyEncodable, CopyBatcher, countRows, decodeCopyText, decodeLastRow, encodeCopyText, mapCopyText, unescapeField } from '../../src/kit/copy-text.js';
 
-const schema = [
+const schema: ColumnSchema[] = [
   { name: 'id', type: 'bigint' },
   { name: 'name', type: 'text' },
   { name: 'n', type: 'int' },
@@ -100,7 +100,7 @@ test('a field-by-field rewrite keeps untouched fields as they are, casts the oth
 });
 
 test('rows a transform produces encode to COPY text and decode back identical', () => {
-  const schema2 = [...schema, { name: 'at', type: 'timestamp' }, { name: 'day', type: 'date' }];
+  const schema2: ColumnSchema[] = [...schema, { name: 'at', type: 'timestamp' }, { name: 'day', type: 'date' }];
   const rows: Row[] = [
     { id: '-9223372036854775808', name: 'tab\there\nnew line\r\\N and \\', n: -2147483648, f: -0, ok: true, j: { big: 12n, list: [1, 'x\ty'] }, amount: '-1.50', at: '2024-01-01 00:00:00.000001+00', day: 'infinity' },
     { id: '0', name: '', n: 0, f: NaN, ok: false, j: 'just a string', amount: 'NaN', at: null, day: '2024-02-29' },
@@ -119,5 +119,5 @@ test('a value its column type cannot hold is an error, never a changed value; ty
   assert.throws(() => encodeCopyText([{ id: 5 }], [{ name: 'id', type: 'bigint' }], 'part 2'), /^Error: part 2 row 1: field "id" holds a number that its bigint column cannot hold as COPY text$/);
   assert.throws(() => encodeCopyText([{ t: ['a'] }], [{ name: 't', type: 'text' }], 'part 2'), /field "t" holds a object that its text column/);
   assert.equal(copyEncodable(schema), true);
-  assert.equal(copyEncodable([{ name: 'x', type: 'bytes' }]), false);
+  assert.equal(copyEncodable([{ name: 'x', type: 'bytes' as ColumnType }]), false);
 });

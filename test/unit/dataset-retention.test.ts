@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StagingStore, type ColumnSchema } from '../../src/activities/staging.js';
+import { StagingStore } from '../../src/activities/staging.js';
+import { type ColumnSchema } from '../../src/kit/dataset.js';
 import { sweepStaging } from '../../src/activities/staging/retention.js';
 import { stagingSettings } from '../../src/activities/staging/from-env.js';
 

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../src/activities/errors.js';
-import { StagingStore, type ColumnSchema } from '../../src/activities/staging.js';
+import { ConfigError } from '../../src/kit/errors.js';
+import { StagingStore } from '../../src/activities/staging.js';
+import { type ColumnSchema } from '../../src/kit/dataset.js';
 import { LocalBackend } from '../../src/activities/staging/local.js';
 
 const dirs: string[] = [];

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CsvTokenizer, type CsvRecord } from '../../connectors/csv/parse.js';
-import { LineSplitter, type Line } from '../../connectors/files/lines.js';
-import { DataError } from '../../src/activities/errors.js';
+import { LineSplitter, type Line } from '../../src/kit/files/lines.js';
+import { DataError } from '../../src/kit/errors.js';
 
 const DIALECT = { delimiter: ',', quote: '"' };
 

@@ -10,8 +10,8 @@ import { csv } from '../../connectors/csv/index.js';
 import { csvReadConfig } from '../../connectors/csv/schema.js';
 import { jsonl } from '../../connectors/jsonl/index.js';
 import { jsonlReadConfig } from '../../connectors/jsonl/schema.js';
-import type { SourceBatch, SourceContext, SourceNodeType } from '../../src/activities/connector.js';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
+import type { SourceBatch, SourceContext, SourceNodeType } from '../../src/kit/contract.js';
+import { ConfigError, DataError } from '../../src/kit/errors.js';
 import { createLogger } from '../../src/log.js';
 
 const csvRead = csv.nodes.find((n) => n.verb === 'read') as SourceNodeType;

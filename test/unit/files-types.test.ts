@@ -1,7 +1,7 @@
 // Reading CSV text and JSON values into logical column types: exact forms, and refusals that say why.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromJson, fromText, inferType } from '../../connectors/files/types.js';
+import { fromJson, fromText, inferType } from '../../src/kit/files/types.js';
 
 const value = (c: { value: unknown } | { error: string }) => {
   assert.ok('value' in c, `expected a value, got ${JSON.stringify(c)}`);

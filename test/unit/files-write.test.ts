@@ -10,9 +10,9 @@ import { csv } from '../../connectors/csv/index.js';
 import { csvReadConfig, csvWriteConfig } from '../../connectors/csv/schema.js';
 import { jsonl } from '../../connectors/jsonl/index.js';
 import { jsonlReadConfig, jsonlWriteConfig } from '../../connectors/jsonl/schema.js';
-import type { SinkContext, SinkNodeType, SourceNodeType } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { SinkContext, SinkNodeType, SourceNodeType } from '../../src/kit/contract.js';
+import { ConfigError } from '../../src/kit/errors.js';
+import type { ColumnSchema, Row } from '../../src/kit/dataset.js';
 import { createLogger } from '../../src/log.js';
 
 const csvWrite = csv.nodes.find((n) => n.verb === 'write') as SinkNodeType;

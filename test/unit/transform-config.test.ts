@@ -2,7 +2,7 @@
 // the API report one that does not compile at its path, before anything runs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalog } from '../../connectors/catalog.js';
+import { catalog } from '../../src/catalog.js';
 import { validatePipeline } from '../../src/dag/validate.js';
 import { pipelineJsonSchema } from '../../src/dag/json-schema.js';
 

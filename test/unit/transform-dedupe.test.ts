@@ -4,8 +4,9 @@ import { prepareDedupe } from '../../connectors/transform/dedupe.js';
 import { DigestSet, keyDigest } from '../../connectors/transform/key-set.js';
 import { transformDedupeConfig } from '../../connectors/transform/schema.js';
 import { applyParts } from './transform-helpers.js';
+import type { ColumnSchema } from '../../src/kit/dataset.js';
 
-const INPUT = [
+const INPUT: ColumnSchema[] = [
   { name: 'customer', type: 'text' },
   { name: 'day', type: 'date' },
   { name: 'n', type: 'int' },

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, DataError } from '../../src/activities/errors.js';
+import { ConfigError, DataError } from '../../src/kit/errors.js';
 import { fromCel, toCel } from '../../connectors/transform/cel-values.js';
 import { compileExpression, expressionProblem } from '../../connectors/transform/expr.js';
+import type { ColumnSchema } from '../../src/kit/dataset.js';
 
-const SCHEMA = [
+const SCHEMA: ColumnSchema[] = [
   { name: 'id', type: 'bigint' },
   { name: 'amount', type: 'float' },
   { name: 'quantity', type: 'int' },

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { prepareFilter } from '../../connectors/transform/filter.js';
 import { transformFilterConfig } from '../../connectors/transform/schema.js';
 import { applyParts } from './transform-helpers.js';
+import type { ColumnSchema } from '../../src/kit/dataset.js';
 
-const INPUT = [
+const INPUT: ColumnSchema[] = [
   { name: 'id', type: 'int' },
   { name: 'status', type: 'text' },
   { name: 'amount', type: 'float' },

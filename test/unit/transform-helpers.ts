@@ -1,6 +1,6 @@
 // Runs a prepared transform over in-memory parts the way the engine does (not itself a test file).
-import type { BadRecord, PreparedTransform } from '../../src/activities/connector.js';
-import type { Row } from '../../src/activities/staging.js';
+import type { BadRecord, PreparedTransform } from '../../src/kit/contract.js';
+import type { Row } from '../../src/kit/dataset.js';
 
 export interface Applied {
   rows: Row[][];

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/activities/errors.js';
+import { ConfigError } from '../../src/kit/errors.js';
 import { prepareMap } from '../../connectors/transform/map.js';
 import { transformMapConfig } from '../../connectors/transform/schema.js';
 import { applyParts } from './transform-helpers.js';
+import type { ColumnSchema } from '../../src/kit/dataset.js';
 
-const INPUT = [
+const INPUT: ColumnSchema[] = [
   { name: 'id', type: 'int' },
   { name: 'first', type: 'text' },
   { name: 'last', type: 'text' },

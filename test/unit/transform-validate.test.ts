@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { transformValidateConfig } from '../../connectors/transform/schema.js';
 import { prepareValidate } from '../../connectors/transform/validate.js';
 import { applyParts } from './transform-helpers.js';
+import type { ColumnSchema } from '../../src/kit/dataset.js';
 
-const INPUT = [
+const INPUT: ColumnSchema[] = [
   { name: 'email', type: 'text' },
   { name: 'amount', type: 'text' },
   { name: 'status', type: 'text' },

@@ -1,9 +1,10 @@
 // Turns a connector's node types into the catalog entries and runners the engine uses.
 import type { NodeTypeDef } from '../../dag/catalog.js';
-import type { AnyNodeType, Connector } from '../connector.js';
+import type { AnyNodeType, Connector } from '../../kit/contract.js';
 import type { NodeRunner } from '../context.js';
 import { sinkRunner } from './sink.js';
 import { sourceRunner } from './source.js';
+import { taskRunner } from './task.js';
 import { transformRunner } from './transform.js';
 
 export function nodeTypeDef(connector: Connector, node: AnyNodeType): NodeTypeDef {
@@ -25,6 +26,6 @@ export function nodeRunner(node: AnyNodeType): NodeRunner<unknown> {
     case 'transform':
       return transformRunner(node);
     case 'task':
-      return node.run as NodeRunner<unknown>;
+      return taskRunner(node);
   }
 }

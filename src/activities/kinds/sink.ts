@@ -2,11 +2,12 @@
 // parts in small groups, to writers that take them as they are). The writer commits each part
 // exactly once (a ledger, or a deterministic object name); the checkpoint only saves it from
 // re-reading parts already loaded.
-import type { BadRecord, CopyPart, SinkNodeType } from '../connector.js';
+import type { BadRecord, CopyPart, SinkNodeType } from '../../kit/contract.js';
 import type { NodeRunner } from '../context.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import { countRows, decodeCopyText } from '../staging/copy-text.js';
+import { countRows, decodeCopyText } from '../../kit/copy-text.js';
 import { restore } from './checkpoint.js';
+import { connectorContext } from './connector-context.js';
 
 /**
  * COPY text parts are handed to a sink in groups of up to this many parts or about this many
@@ -40,12 +41,7 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
     ctx.stats.rowsOut = cp.rows;
     if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
     const writer = await node.open(ctx.config, {
-      runId: ctx.runId,
-      pipeline: ctx.pipeline,
-      nodeId: ctx.nodeId,
-      attempt: ctx.attempt,
-      log: ctx.log,
-      signal: ctx.signal,
+      ...connectorContext(ctx),
       schema: input.schema,
     });
     const writeCopy = input.format === 'pgcopy' ? writer.writeCopy?.bind(writer) : undefined;

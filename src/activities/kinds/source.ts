@@ -1,11 +1,12 @@
 // Runs a source node: stages each batch the connector reads as the next dataset part and
 // commits the connector's cursor with it, so a pause, retry or crash resumes after the last
 // staged batch without reading it again.
-import type { SourceNodeType } from '../connector.js';
+import type { SourceNodeType } from '../../kit/contract.js';
 import type { NodeRunner } from '../context.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import type { ColumnSchema, PartFormat } from '../staging.js';
+import type { ColumnSchema, PartFormat } from '../../kit/dataset.js';
 import { restore } from './checkpoint.js';
+import { connectorContext } from './connector-context.js';
 
 interface SourceCheckpoint extends Partial<DeadLetterCheckpoint> {
   cursor: unknown;
@@ -45,12 +46,7 @@ export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
     if (ctx.stopRequested()) return { paused: true, checkpoint: snapshot() };
 
     const batches = node.read(ctx.config, {
-      runId: ctx.runId,
-      pipeline: ctx.pipeline,
-      nodeId: ctx.nodeId,
-      attempt: ctx.attempt,
-      log: ctx.log,
-      signal: ctx.signal,
+      ...connectorContext(ctx),
       cursor: cp.cursor,
       state: ctx.state,
       setState: (state) => {

@@ -2,12 +2,12 @@
 // continues at the next part and rewrites nothing already staged. The output is Avro, except
 // that a transform of a COPY text dataset stays COPY text when its output types allow (and a
 // column-only one moves the parts without decoding them).
-import type { TransformNodeType } from '../connector.js';
+import type { TransformNodeType } from '../../kit/contract.js';
 import type { NodeRunner } from '../context.js';
-import type { DatasetRef, PartFormat } from '../staging.js';
+import type { DatasetRef, PartFormat } from '../../kit/dataset.js';
 import { DeadLetters, type DeadLetterCheckpoint } from '../dead-letter.js';
-import { copyEncodable, encodeCopyText, mapCopyText } from '../staging/copy-text.js';
-import { DataError } from '../errors.js';
+import { copyEncodable, encodeCopyText, mapCopyText } from '../../kit/copy-text.js';
+import { DataError } from '../../kit/errors.js';
 import { restore } from './checkpoint.js';
 
 interface TransformCheckpoint extends Partial<DeadLetterCheckpoint> {

@@ -5,9 +5,9 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import avro from 'avsc';
-import { DataError } from '../errors.js';
-import type { ColumnSchema, Row } from '../staging.js';
-import { bigintLong, columnCodec, fromJsonText, toJsonText, type ColumnEncoding } from './columns.js';
+import { DataError } from '../../kit/errors.js';
+import type { ColumnSchema, Row } from '../../kit/dataset.js';
+import { bigintLong, columnCodec, fromJsonText, toJsonText, type ColumnEncoding } from '../../kit/columns.js';
 
 /** A column as stored in one part. */
 export interface PartColumn {

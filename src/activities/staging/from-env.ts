@@ -4,7 +4,7 @@ import { configSchema, ConfigurationError } from '../../config.js';
 import { parseDuration } from '../../dag/duration.js';
 import { StagingStore } from '../staging.js';
 import { S3Backend } from './s3.js';
-import { createS3Client, type S3Settings } from './s3-client.js';
+import { createS3Client, type S3Settings } from '../../kit/s3.js';
 
 const stagingVars = configSchema.pick({
   SLUICE_STAGING_URL: true,

@@ -3,7 +3,7 @@
 // A PUT is atomic in S3 (an object appears whole or not at all), so parts need no temp names.
 import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { asFolder, checkSegment, STAGING_FILE, type StagingBackend, type StoredRun } from './backend.js';
-import { explainS3Error, isNotFound, parseS3Uri, type S3Hints } from './s3-client.js';
+import { explainS3Error, isNotFound, parseS3Uri, type S3Hints } from '../../kit/s3.js';
 
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000;

@@ -1,11 +1,10 @@
 // The connector contract. A connector is a folder under connectors/ that exports one Connector:
 // its node types, each a source (reads batches), a sink (writes batches idempotently), a
-// transform (maps batches) or a task (anything else). The engine (kinds/) does the rest:
-// staging, checkpoints, pause, heartbeats, dead letters and counts.
+// transform (maps batches) or a task (anything else). The engine (src/activities/kinds/) does the
+// rest: staging, checkpoints, pause, heartbeats, dead letters and counts.
+import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Logger } from '../log.js';
-import type { NodeRunner } from './context.js';
-import type { ColumnSchema, Row } from './staging.js';
+import type { ColumnSchema, Row } from './dataset.js';
 
 /** A record that could not be read, transformed or loaded, kept in the node's dead-letter dataset. */
 export interface BadRecord {
@@ -27,7 +26,7 @@ export interface ConnectorContext {
   signal: AbortSignal;
 }
 
-/** Rows already encoded as PostgreSQL COPY text (staging/copy-text.ts), staged as they are. */
+/** Rows already encoded as PostgreSQL COPY text (copy-text.ts), staged as they are. */
 export interface CopyChunk {
   data: Buffer;
   rows: number;
@@ -123,9 +122,21 @@ export interface TransformNodeType<S extends z.ZodType = z.ZodType> extends Node
   prepare(config: z.output<S>, input: ColumnSchema[]): PreparedTransform;
 }
 
+export interface TaskContext extends ConnectorContext {
+  /** Where an earlier execution or attempt of this node stopped (what it passed to `commit`), if it did. */
+  checkpoint: unknown;
+  /** Records the latest position; it goes out with the next heartbeat and comes back as `checkpoint`. */
+  commit(checkpoint: unknown): void;
+  /** True once the workflow asked this execution to stop (pause, cancel, shutdown): return `paused`. */
+  stopRequested(): boolean;
+}
+
+/** How a task ends: its outputs, or paused at a checkpoint it continues from. */
+export type TaskOutcome = { outputs: Record<string, unknown> } | { paused: true; checkpoint: unknown };
+
 export interface TaskNodeType<S extends z.ZodType = z.ZodType> extends NodeTypeBase<S> {
   kind: 'task';
-  run: NodeRunner<z.output<S>>;
+  run(config: z.output<S>, ctx: TaskContext): Promise<TaskOutcome>;
 }
 
 export type AnyNodeType = SourceNodeType | SinkNodeType | TransformNodeType | TaskNodeType;

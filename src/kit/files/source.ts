@@ -3,9 +3,9 @@
 // and the number of lines before that offset (so positions stay exact after a resume). A resumed
 // read skips the files before `file`, opens `file` at `byte`, and goes on from there.
 import { z } from 'zod';
-import type { BadRecord, SourceBatch, SourceContext } from '../../src/activities/connector.js';
-import { DataError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { BadRecord, SourceBatch, SourceContext } from '../contract.js';
+import { DataError } from '../errors.js';
+import type { ColumnSchema, Row } from '../dataset.js';
 import { isGzip, type GzipMode } from './content.js';
 import type { SourceFile } from './list.js';
 

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import type { SinkContext, SinkWriter } from '../../src/activities/connector.js';
-import { ConfigError } from '../../src/activities/errors.js';
-import type { ColumnSchema, Row } from '../../src/activities/staging.js';
+import type { SinkContext, SinkWriter } from '../contract.js';
+import { ConfigError } from '../errors.js';
+import type { ColumnSchema, Row } from '../dataset.js';
 import { fsCode, fsReason } from './fs-errors.js';
 
 export const MANIFEST = '_SUCCESS';

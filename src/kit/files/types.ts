@@ -1,12 +1,7 @@
 // Logical column types of file sources and how values are read into them. Values keep the form
 // the rest of Sluice stages them in: int and float as numbers; bigint, numeric, timestamp and date
 // as their exact text (no rounding through a JavaScript number or Date); json as the parsed value.
-import { z } from 'zod';
-
-export const LOGICAL_TYPES = ['text', 'int', 'bigint', 'float', 'numeric', 'boolean', 'timestamp', 'date', 'json'] as const;
-export type LogicalType = (typeof LOGICAL_TYPES)[number];
-
-export const typesSchema = z.record(z.string().min(1), z.enum(LOGICAL_TYPES));
+import type { ColumnType } from '../dataset.js';
 
 /** A converted value, or why the value does not fit the type. */
 export type Converted = { value: unknown } | { error: string };
@@ -22,7 +17,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const TRUE = new Set(['true', 't', '1', 'yes', 'y']);
 const FALSE = new Set(['false', 'f', '0', 'no', 'n']);
 
-function fail(value: unknown, type: LogicalType, hint = ''): Converted {
+function fail(value: unknown, type: ColumnType, hint = ''): Converted {
   return { error: `cannot read ${JSON.stringify(value)} as ${type}${hint}` };
 }
 
@@ -38,7 +33,7 @@ function validTime(h: string | undefined, mi: string | undefined, s: string | un
 }
 
 /** Reads text (a CSV field) as `type`; empty text is null for every type but text. */
-export function fromText(text: string | null, type: LogicalType): Converted {
+export function fromText(text: string | null, type: ColumnType): Converted {
   if (text === null) return { value: null };
   if (type === 'text') return { value: text };
   const t = text.trim();
@@ -84,7 +79,7 @@ export function fromText(text: string | null, type: LogicalType): Converted {
 }
 
 /** Reads a parsed JSON value (a JSON-lines field) as `type`; strings are read as text would be. */
-export function fromJson(value: unknown, type: LogicalType): Converted {
+export function fromJson(value: unknown, type: ColumnType): Converted {
   if (value === null || value === undefined) return { value: null };
   if (type === 'json') return { value };
   if (typeof value === 'string') return fromText(value, type);
@@ -111,7 +106,7 @@ export function fromJson(value: unknown, type: LogicalType): Converted {
 }
 
 /** The logical type of a JSON value as it stands, for schemas inferred from data. */
-function typeOfJson(value: unknown): LogicalType | null {
+function typeOfJson(value: unknown): ColumnType | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'boolean') return 'boolean';
   if (typeof value === 'number') return Number.isInteger(value) ? 'bigint' : 'float';
@@ -120,8 +115,8 @@ function typeOfJson(value: unknown): LogicalType | null {
 }
 
 /** One type for all `values`: integers with decimals are float; anything else mixed is text. */
-export function inferType(values: Iterable<unknown>): LogicalType {
-  let found: LogicalType | null = null;
+export function inferType(values: Iterable<unknown>): ColumnType {
+  let found: ColumnType | null = null;
   for (const v of values) {
     const t = typeOfJson(v);
     if (t === null || t === found) continue;

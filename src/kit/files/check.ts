@@ -1,7 +1,7 @@
 // `check` of the file connectors: fast, side-effect free answers to "can this node run here?".
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../src/activities/errors.js';
+import { ConfigError } from '../errors.js';
 import { fsCode, fsReason } from './fs-errors.js';
 import { listFiles } from './list.js';
 

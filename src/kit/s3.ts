@@ -1,6 +1,6 @@
 // S3 clients and S3 errors explained, shared by the S3 staging store and the s3 connector.
 import { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from './errors.js';
 
 export interface S3Settings {
   /** Endpoint of an S3-compatible server (MinIO, Ceph, a local test server); AWS when unset. */

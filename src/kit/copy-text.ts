@@ -7,7 +7,7 @@
 // The format: one row per line ending in \n, fields separated by \t, NULL as \N, and inside a
 // field a backslash escapes \\, \b, \f, \n, \r, \t, \v, octal \ooo and hex \xhh. A raw newline
 // byte only ever ends a row, so rows are counted and cut without parsing fields.
-import type { ColumnSchema, Row } from '../staging.js';
+import type { ColumnSchema, Row } from './dataset.js';
 import { columnCodec, fromJsonText, toJsonText } from './columns.js';
 
 const NL = 0x0a;

@@ -3,8 +3,8 @@
 // error is retryable, so the node's activity retry takes over and resumes from its checkpoint.
 // Other 4xx answers are non-retryable. Requests already sent are never aborted by a pause: the
 // answer is kept and staged, so a page is fetched once; only the waits between tries end early.
-import type { Logger } from '../../src/log.js';
-import { ConfigError } from '../../src/activities/errors.js';
+import type { Logger } from 'pino';
+import { ConfigError } from '../errors.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 
 export interface RetryOptions {

@@ -4,7 +4,7 @@
 // bad-record positions is the file's name inside that directory.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../src/activities/errors.js';
+import { ConfigError } from '../errors.js';
 import { fsReason } from './fs-errors.js';
 
 export interface SourceFile {

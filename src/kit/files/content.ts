@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { DataError } from '../../src/activities/errors.js';
+import { DataError } from '../errors.js';
 import type { SourceFile } from './list.js';
 
 /** Read size; also bounds what one chunk adds to memory. */

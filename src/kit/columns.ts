@@ -9,7 +9,7 @@
 // only, to the `json` encoding: a string holding the value's JSON text. The part's own metadata
 // says which columns were switched, so nothing is lost and nothing crashes.
 import avro from 'avsc';
-import { DataError } from '../errors.js';
+import { DataError } from './errors.js';
 
 /** `typed`: the column's Avro type; `json`: JSON text of any value (the fallback). */
 export type ColumnEncoding = 'typed' | 'json';

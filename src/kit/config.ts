@@ -1,0 +1,29 @@
+// Config schemas several connectors share, so the same field reads and fails the same way everywhere.
+import { z } from 'zod';
+import { NODE_ID_PATTERN } from '../dag/spec.js';
+
+import { COLUMN_TYPES } from './dataset.js';
+
+export { durationSchema } from '../dag/duration.js';
+
+/** `types: { column: logical type }`: what sources that cannot tell a column's type on their own are told. */
+export const columnTypesSchema = z.record(z.string().min(1), z.enum(COLUMN_TYPES));
+
+/** The id of a node in the same pipeline. */
+export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'expected the id of an upstream node');
+
+/**
+ * A postgres connection URL. Usually written as `{ $secret: NAME }` so the password stays on the worker; the
+ * validator accepts a secret ref anywhere, and this schema checks the resolved value inside the activity.
+ */
+export const connectionSchema = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'expected a postgres URL like postgres://user@host:5432/db, or { $secret: NAME }');
+
+/** Shared by node types that read a dataset: which direct upstream to read when there are several. */
+export const datasetInputSchema = z.strictObject({
+  input: nodeIdSchema.optional(),
+});
+
+/** Records per staged part: what bounds a node's memory. */
+export const batchSizeSchema = z.number().int().min(1).max(100_000).default(5000);

@@ -1,0 +1,45 @@
+// The connector kit: everything a connector may use, and the only part of Sluice a connector
+// imports (a test holds the layering). The engine builds on the same types, so what a connector
+// declares here is what the engine runs. Shared file-format code for file connectors is in files/.
+export {
+  sink,
+  source,
+  task,
+  transform,
+  type AnyNodeType,
+  type BadRecord,
+  type ColumnStep,
+  type Connector,
+  type ConnectorContext,
+  type CopyChunk,
+  type CopyPart,
+  type PreparedTransform,
+  type SinkContext,
+  type SinkNodeType,
+  type SinkWriter,
+  type SourceBatch,
+  type SourceContext,
+  type SourceNodeType,
+  type TaskContext,
+  type TaskNodeType,
+  type TaskOutcome,
+  type TransformNodeType,
+} from './contract.js';
+export { ConfigError, DataError } from './errors.js';
+export {
+  COLUMN_TYPES,
+  isColumnType,
+  isDatasetRef,
+  partFileName,
+  type ColumnSchema,
+  type ColumnType,
+  type DatasetRef,
+  type PartFormat,
+  type Row,
+} from './dataset.js';
+export { batchSizeSchema, columnTypesSchema, connectionSchema, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
+export { CopyBatcher, decodeLastRow } from './copy-text.js';
+export { createS3Client, explainS3Error, isNotFound, type S3Hints, type S3Settings } from './s3.js';
+export { bigintReplacer, csvField } from './text.js';
+export { didYouMean } from './suggest.js';
+export type { Logger } from 'pino';
