@@ -1,5 +1,5 @@
 // The whole test suite: starts one Temporal dev server (the real one, headless) for all test
-// files, then runs them with node's test runner. PostgreSQL is the one already running locally
+// files (test/, and each connector's own connectors/<name>/test/), then runs them with node's test runner. PostgreSQL is the one already running locally
 // (SLUICE_TEST_PG_URL, default postgres://127.0.0.1:5432/postgres).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ function testFiles(dir: string): string[] {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : testFiles('test');
+const files = only.length > 0 ? only : [...testFiles('test'), ...testFiles('connectors')];
 fs.mkdirSync('.sluice', { recursive: true });
 const server = await startDevServer({ logFile: path.join('.sluice', 'test-temporal.log') });
 console.log(`temporal dev server at ${server.address}; ${files.length} test files`);
