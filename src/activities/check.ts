@@ -7,6 +7,7 @@ import type { NodeCheckResult, NodeCheckTask } from '../workflows/messages.js';
 import type { AnyNodeType, Connector } from '../kit/contract.js';
 import { scrub } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
+import { placeOf, workerOf } from '../dag/vocabulary.js';
 
 export interface CheckDeps {
   connectors: readonly Connector[];
@@ -42,10 +43,10 @@ function deadline(ms: number, signal: AbortSignal): Promise<never> {
 export function nodeChecker(deps: CheckDeps): (task: NodeCheckTask, run: CheckRunInfo) => Promise<NodeCheckResult> {
   const types = nodeTypes(deps.connectors);
   return async (task, run) => {
-    const where = deps.where ?? (task.site ? `site ${task.site}` : 'central worker');
-    const log = deps.logger.child({ runId: run.runId, nodeId: task.nodeId, site: task.site ?? 'central', type: task.type });
+    const where = deps.where ?? workerOf(task.site);
+    const log = deps.logger.child({ runId: run.runId, nodeId: task.nodeId, site: placeOf(task.site), type: task.type });
     const node = types.get(task.type);
-    if (!node) return { ok: false, error: `node type ${task.type} is not installed on the worker of ${where}` };
+    if (!node) return { ok: false, error: `node type ${task.type} is not installed on ${where}` };
     let secrets: string[] = [];
     const stop = new AbortController();
     const started = performance.now();

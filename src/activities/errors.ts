@@ -1,17 +1,8 @@
-// Errors raised by node executors, typed where they happen and turned into Temporal failures in
-// one place (executor.ts), with secret values scrubbed from every message.
+// Errors of node executors (the kit's ConfigError and DataError, and anything else thrown) turned
+// into Temporal failures in one place (executor.ts), with secret values scrubbed from every message.
 import { ApplicationFailure } from '@temporalio/common';
-import { CONFIG_ERROR, type NodeFailureDetails } from '../workflows/node-task.js';
-
-/** A problem retrying cannot fix: bad config, a missing secret, a missing table or column. */
-export class ConfigError extends Error {
-  override name = CONFIG_ERROR;
-}
-
-/** Bad data that retrying cannot fix (e.g. a value that cannot be cast). */
-export class DataError extends Error {
-  override name = 'DataError';
-}
+import { ConfigError, DataError } from '../kit/errors.js';
+import type { NodeFailureDetails } from '../workflows/node-task.js';
 
 /** Replaces every occurrence of a secret value (and a URL secret's password) with ***. */
 export function scrub(text: string, secrets: readonly string[]): string {

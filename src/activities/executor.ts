@@ -13,13 +13,12 @@ import { toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
 import { type StagingStore } from './staging.js';
+import { placeOf, workerOf } from '../dag/vocabulary.js';
 
 export interface ExecutorDeps {
   staging: StagingStore;
   logger: Logger;
   env: NodeJS.ProcessEnv;
-  /** Heartbeat period in ms (the worker throttles sends to the same period). */
-  heartbeatMs?: number;
   /** Aborted when the worker is shutting down: nodes stop at a batch boundary and hand back a checkpoint. */
   drain?: AbortSignal;
 }
@@ -48,12 +47,18 @@ function pickInput(nodeId: string, inputs: Record<string, Record<string, unknown
   return found[0]![1].dataset as DatasetRef;
 }
 
+/**
+ * How often a running node reports its counts and checkpoint. The worker throttles heartbeats to
+ * the same period (worker/create.ts), so a pause or crash loses at most this much progress.
+ */
+export const HEARTBEAT_MS = 1000;
+
 /** Wraps a connector's runner as the activity for node type `def.type`. */
 export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S }, run: NodeRunner<z.output<S>>, deps: ExecutorDeps): NodeActivity {
   return async (task) => {
     const actx = Context.current();
     const attempt = actx.info.attempt;
-    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site: task.site ?? 'central', type: task.type });
+    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site: placeOf(task.site), type: task.type });
     const stats: NodeStats = { rowsIn: 0, rowsOut: 0 };
     let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
     let secrets: string[] = [];
@@ -63,10 +68,10 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
       actx.heartbeat(details);
     };
     beat();
-    const timer = setInterval(beat, deps.heartbeatMs ?? 1000);
+    const timer = setInterval(beat, HEARTBEAT_MS);
     const stop = deps.drain ? AbortSignal.any([actx.cancellationSignal, deps.drain]) : actx.cancellationSignal;
     try {
-      const { config } = parseNodeConfig(def.config, task.config, deps.env, task.site ? `site ${task.site}` : 'central worker', (values) => {
+      const { config } = parseNodeConfig(def.config, task.config, deps.env, workerOf(task.site), (values) => {
         secrets = values;
       });
       const ctx: NodeContext<z.output<S>> = {

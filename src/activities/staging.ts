@@ -29,7 +29,7 @@ export const SEAL_NAME = '_dataset.json';
 export interface StagingOptions {
   /** How this worker reaches S3 for s3:// datasets when its own store is local. */
   s3?: S3Settings;
-  /** Who this worker is, for errors (`central`, `site acme`). */
+  /** Who this worker is, for errors (`the central worker`, `the worker of site acme`). */
   label?: string;
 }
 
@@ -127,7 +127,7 @@ export class StagingStore {
 
   /** The backend that can read `uri`, or a ConfigError saying why this worker cannot. */
   private backendFor(uri: string): StagingBackend {
-    const me = this.options.label ? `this worker (${this.options.label})` : 'this worker';
+    const me = this.options.label ?? 'this worker';
     if (uri.startsWith('s3://')) {
       if (this.home instanceof S3Backend) return this.home;
       this.s3Reader ??= new S3Backend('s3://reader/', createS3Client(this.options.s3 ?? {}));

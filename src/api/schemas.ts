@@ -2,9 +2,7 @@
 // types come from them, and openapi.ts renders them.
 import { z } from 'zod';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
-
-export const RUN_STATUSES = ['running', 'paused', 'completed', 'failed', 'cancelled'] as const;
-export const NODE_STATES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
 
 export const pipelineName = z
   .string()
@@ -98,7 +96,6 @@ export const problemResponse = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 
-export type RunStatusName = (typeof RUN_STATUSES)[number];
 export type RunView = z.infer<typeof runResponse>;
 export type NodeView = z.infer<typeof nodeView>;
 export type RunSummary = z.infer<typeof runSummary>;

@@ -11,6 +11,7 @@ import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
 import { installRuntime } from '../worker/runtime.js';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { CENTRAL } from '../dag/vocabulary.js';
 
 export interface DevOptions {
   dataDir: string;
@@ -90,7 +91,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.SLUICE_TASK_QUEUE,
       stagingDir: config.SLUICE_STAGING_DIR,
-      logger: logger.child({ role: 'central' }),
+      logger: logger.child({ site: CENTRAL }),
       // Shares the API's store: the embedded database serves one connection only.
       nodeStates: api.store,
     });

@@ -7,10 +7,11 @@ import { createWorker } from '../worker/create.js';
 import { installRuntime } from '../worker/runtime.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+import { placeOf } from '../dag/vocabulary.js';
 
 export async function runWorker(site: string | undefined): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL).child({ role: site ? `site:${site}` : 'central' });
+  const logger = createLogger(config.LOG_LEVEL).child({ site: placeOf(site) });
   installRuntime(logger);
   const admin: Connection = await connectClient(config);
   const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);

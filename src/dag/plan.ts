@@ -1,7 +1,9 @@
 // Bundled into the deterministic workflow sandbox: no zod and no I/O here. Every result depends only on the
 // arguments and on the order of nodes in the spec, so replays plan exactly what the first run planned.
 
-export type NodeState = 'pending' | 'running' | 'paused' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+import type { NodeState } from './vocabulary.js';
+
+export type { NodeState };
 
 /** The part of a node that planning needs. */
 export interface PlanNode {

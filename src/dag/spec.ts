@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import { CENTRAL } from './vocabulary.js';
 
 export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -59,7 +60,7 @@ export const nodeSpecSchema = z.strictObject({
     .string()
     .regex(SITE_PATTERN, 'expected a site name of lower-case letters, digits and -')
     // Progress reports central nodes as site "central"; a site of that name would be ambiguous.
-    .refine((s) => s !== 'central', '"central" is reserved for the central workers; omit site to run there')
+    .refine((s) => s !== CENTRAL, `"${CENTRAL}" is reserved for the ${CENTRAL} workers; omit site to run there`)
     .optional(),
   when: z.string().optional(),
   retry: retrySpecSchema.optional(),

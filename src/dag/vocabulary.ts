@@ -22,9 +22,9 @@ export function placeOf(site: string | null | undefined): string {
   return site ?? CENTRAL;
 }
 
-/** The worker that runs a node, in a sentence: `site acme` or `the central worker`. */
+/** The worker that runs a node, in a sentence: `the worker of site acme` or `the central worker`. */
 export function workerOf(site: string | null | undefined): string {
-  return site ? `site ${site}` : `the ${CENTRAL} worker`;
+  return site ? `the worker of site ${site}` : `the ${CENTRAL} worker`;
 }
 
 /** Failure types of errors that retrying cannot fix (the connector kit's ConfigError and DataError). */

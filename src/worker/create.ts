@@ -5,6 +5,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import { connectors } from '../../connectors/index.js';
 import { checkActivity } from '../activities/check.js';
 import { createActivities } from '../activities/index.js';
+import { HEARTBEAT_MS } from '../activities/executor.js';
 import { createStagingStore, stagingSettings } from '../activities/staging/from-env.js';
 import { startStagingSweeper } from '../activities/staging/retention.js';
 import { nodeTaskQueue } from '../config.js';
@@ -13,6 +14,7 @@ import { CHECK_ACTIVITY } from '../workflows/messages.js';
 import type { NodeStateStore } from '../store/types.js';
 import { installRuntime } from './runtime.js';
 import { saveStateActivities } from './save-state.js';
+import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 
 const require = createRequire(import.meta.url);
 
@@ -47,7 +49,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const env = setup.env ?? process.env;
   // The store this worker writes datasets to: SLUICE_STAGING_URL (S3) or the local stagingDir.
   const stagingEnv = stagingSettings(env);
-  const staging = createStagingStore(setup.stagingDir, stagingEnv, setup.site ? `site ${setup.site}` : 'central');
+  const staging = createStagingStore(setup.stagingDir, stagingEnv, workerOf(setup.site));
   const activities = {
     ...createActivities(connectors, { staging, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
@@ -64,11 +66,11 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     activities,
     ...(setup.site ? {} : setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath }),
     // Nodes heartbeat every second; sending as often lets a pause reach them within a second.
-    maxHeartbeatThrottleInterval: '1s',
-    defaultHeartbeatThrottleInterval: '1s',
+    maxHeartbeatThrottleInterval: HEARTBEAT_MS,
+    defaultHeartbeatThrottleInterval: HEARTBEAT_MS,
     // On SIGTERM, running nodes are asked to stop at a batch boundary and hand back a checkpoint.
     shutdownGraceTime: '30s',
-    identity: `sluice-${setup.site ? `site-${setup.site}` : 'central'}@${process.pid}`,
+    identity: `sluice-${setup.site ? `site-${setup.site}` : CENTRAL}@${process.pid}`,
   });
   // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.
   startStagingSweeper(staging, { retentionMs: stagingEnv.retentionMs, log: logger, active: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });

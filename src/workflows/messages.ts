@@ -2,13 +2,12 @@
 // so the two sides cannot drift. Only @temporalio/workflow and src/dag may be imported here.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import type { NodeState } from '../dag/plan.js';
+import type { NodeState, RunStatus } from '../dag/vocabulary.js';
 import type { PipelineSpec } from '../dag/spec.js';
 
-export type { NodeState };
+export type { NodeState, RunStatus };
 
 export const WORKFLOW_TYPE = 'runPipeline';
-export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
 
 /** Counters a node reports while it runs (heartbeats) and when it ends. */
 export interface NodeStats {
@@ -25,7 +24,7 @@ export interface NodeProgress {
   endedAt: string | null;
   stats: NodeStats;
   error: string | null;
-  /** Where the node runs: 'central' or a site name. */
+  /** Where the node runs: its site, or CENTRAL (src/dag/vocabulary.ts). */
   site: string;
   /** Small JSON the node produced (dataset reference, counts); null until it succeeds. */
   outputs: Record<string, unknown> | null;

@@ -48,4 +48,4 @@ export interface NodeHeartbeat {
 }
 
 /** Error type of failures that retrying cannot fix (bad config, missing secret or table). */
-export const CONFIG_ERROR = 'ConfigError';
+export { ERROR_TYPES } from '../dag/vocabulary.js';

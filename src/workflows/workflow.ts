@@ -3,6 +3,7 @@
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import { nextActions } from '../dag/plan.js';
+import { placeOf } from '../dag/vocabulary.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
@@ -21,7 +22,7 @@ import {
   type RunStatus,
   type SaveStateInput,
 } from './messages.js';
-import { CONFIG_ERROR, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
+import { ERROR_TYPES, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
 
 /** Defaults applied when neither the node nor the spec's `defaults` say otherwise. */
 const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
@@ -44,7 +45,7 @@ function now(): string {
 
 function retryPolicy(spec: PipelineSpec, node: NodeSpec): RetryPolicy {
   const merged = { ...DEFAULT_RETRY, ...spec.defaults?.retry, ...node.retry };
-  return { ...merged, nonRetryableErrorTypes: [...new Set([...(merged.nonRetryableErrorTypes ?? []), CONFIG_ERROR])] };
+  return { ...merged, nonRetryableErrorTypes: [...new Set([...(merged.nonRetryableErrorTypes ?? []), ERROR_TYPES.config])] };
 }
 
 /** Node limits over defaults; with neither count nor ratio set, no bad record is tolerated. */
@@ -80,7 +81,7 @@ function saveStateActivity(): SaveStateActivity {
   return wf.proxyActivities<Record<string, SaveStateActivity>>({
     summary: 'save node state',
     startToCloseTimeout: 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [CONFIG_ERROR] },
+    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
   })[SAVE_STATE_ACTIVITY]!;
 }
 
@@ -100,7 +101,7 @@ export async function runPipeline(input: RunInput): Promise<RunResult> {
     nodes: Object.fromEntries(
       spec.nodes.map((n): [string, NodeProgress] => [
         n.id,
-        { state: 'pending', attempt: 0, startedAt: null, endedAt: null, stats: emptyStats(), error: null, site: n.site ?? 'central', outputs: null },
+        { state: 'pending', attempt: 0, startedAt: null, endedAt: null, stats: emptyStats(), error: null, site: placeOf(n.site), outputs: null },
       ]),
     ),
   };

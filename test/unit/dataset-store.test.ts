@@ -62,15 +62,15 @@ test('a part whose write fails leaves nothing behind: complete or absent', async
 });
 
 test("a worker refuses a dataset of another worker's local store with a ConfigError that says why and what to do", async () => {
-  const site = new StagingStore(tempDir(), { label: 'site acme' });
-  const central = new StagingStore(tempDir(), { label: 'central' });
+  const site = new StagingStore(tempDir(), { label: 'the worker of site acme' });
+  const central = new StagingStore(tempDir(), { label: 'the central worker' });
   const loc = site.datasetDir('run-4', 'extract');
   await site.writePart(loc, 0, [{ id: '1', at: null }], SCHEMA);
   const ref = await site.seal(loc, { rows: 1, bytes: 1, parts: 1, schema: SCHEMA });
   assert.deepEqual(await site.readPart(ref, 0), [{ id: '1', at: null }]);
   await assert.rejects(central.readPart(ref, 0), (err: Error) => {
     assert.ok(err instanceof ConfigError, 'not retryable: another attempt on this worker cannot read it either');
-    assert.ok(err.message.startsWith(`dataset ${ref.uri} is in the local staging store of the worker that produced it, which this worker (central) cannot read`), err.message);
+    assert.ok(err.message.startsWith(`dataset ${ref.uri} is in the local staging store of the worker that produced it, which the central worker cannot read`), err.message);
     assert.match(err.message, /run this node on the same site as its input, or give the workers a shared s3:\/\/ store \(SLUICE_STAGING_URL\)/);
     return true;
   });

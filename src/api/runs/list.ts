@@ -1,13 +1,14 @@
 // GET /runs: runs from Temporal visibility, newest first.
 import type { Client } from '@temporalio/client';
 import { SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
-import type { RunStatusName, RunSummary } from '../schemas.js';
+import type { RunStatus } from '../../dag/vocabulary.js';
+import type { RunSummary } from '../schemas.js';
 import { runStatus } from './status.js';
 import { visibilityQuery } from './visibility.js';
 
 export async function listRuns(
   client: Client,
-  filter: { pipeline?: string | undefined; status?: RunStatusName | undefined; limit: number },
+  filter: { pipeline?: string | undefined; status?: RunStatus | undefined; limit: number },
 ): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
   const query = visibilityQuery(filter);

@@ -5,6 +5,7 @@ import proto from '@temporalio/proto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { nodeTaskQueue } from '../../config.js';
+import { CENTRAL, FINAL_NODE_STATES } from '../../dag/vocabulary.js';
 import type { NodeHeartbeat } from '../../workflows/node-task.js';
 import type { NodeView } from '../schemas.js';
 
@@ -38,8 +39,6 @@ async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
   return (res.pollers ?? []).length > 0;
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
-
 /** Mutates `nodes` with attempts, heartbeat stats, last failures and `waiting` from pending activities. */
 export async function overlayPendingActivities(
   client: Client,
@@ -52,7 +51,7 @@ export async function overlayPendingActivities(
       // Activity ids are `<nodeId>.<execution>`; node ids never contain a dot.
       const nodeId = (pa.activityId ?? '').split('.')[0]!;
       const node = Object.hasOwn(nodes, nodeId) ? nodes[nodeId] : undefined;
-      if (!node || TERMINAL.has(node.state)) return;
+      if (!node || FINAL_NODE_STATES.has(node.state)) return;
       if (typeof pa.attempt === 'number' && pa.attempt > node.attempt) node.attempt = pa.attempt;
       try {
         const stats = heartbeatStats(await decodeFirst(client, pa.heartbeatDetails?.payloads));
@@ -62,7 +61,7 @@ export async function overlayPendingActivities(
       }
       if (pa.lastFailure?.message) node.error = pa.lastFailure.message;
       if (pa.state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED) {
-        const queue = nodeTaskQueue(desc.taskQueue, node.site === 'central' ? undefined : node.site);
+        const queue = nodeTaskQueue(desc.taskQueue, node.site === CENTRAL ? undefined : node.site);
         if (!polled.has(queue)) polled.set(queue, hasPollers(client, queue));
         if (!(await polled.get(queue))) node.waiting = `no worker is polling task queue ${queue}`;
       }

@@ -2,9 +2,9 @@
 // (a terminated run never got to upsert its own status); while open, SluiceStatus tells running
 // from paused.
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import type { RunStatusName } from '../schemas.js';
+import type { RunStatus } from '../../dag/vocabulary.js';
 
-export function runStatus(execution: WorkflowExecutionStatusName, sluiceStatus: string | undefined): RunStatusName {
+export function runStatus(execution: WorkflowExecutionStatusName, sluiceStatus: string | undefined): RunStatus {
   switch (execution) {
     case 'RUNNING':
       return sluiceStatus === 'paused' ? 'paused' : 'running';

@@ -1,7 +1,7 @@
 // Builds the Temporal visibility query behind GET /runs. Values are validated before they get
 // here (pipeline names, status enum); quoting still escapes so no value can change the query.
 import { SLUICE_PIPELINE, SLUICE_STATUS, WORKFLOW_TYPE } from '../../workflows/messages.js';
-import type { RunStatusName } from '../schemas.js';
+import type { RunStatus } from '../../dag/vocabulary.js';
 
 /** A visibility-query string literal. */
 export function quote(value: string): string {
@@ -10,7 +10,7 @@ export function quote(value: string): string {
 
 // Closed executions are matched by their execution status too: a terminated or timed-out run
 // never upserted its final SluiceStatus.
-const STATUS_CLAUSE: Record<RunStatusName, string> = {
+const STATUS_CLAUSE: Record<RunStatus, string> = {
   running: `${SLUICE_STATUS.name} = ${quote('running')} AND ExecutionStatus = 'Running'`,
   paused: `${SLUICE_STATUS.name} = ${quote('paused')} AND ExecutionStatus = 'Running'`,
   completed: `ExecutionStatus = 'Completed'`,
@@ -18,7 +18,7 @@ const STATUS_CLAUSE: Record<RunStatusName, string> = {
   cancelled: `ExecutionStatus = 'Canceled'`,
 };
 
-export function visibilityQuery(filter: { pipeline?: string | undefined; status?: RunStatusName | undefined }): string {
+export function visibilityQuery(filter: { pipeline?: string | undefined; status?: RunStatus | undefined }): string {
   const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
   if (filter.pipeline !== undefined) clauses.push(`${SLUICE_PIPELINE.name} = ${quote(filter.pipeline)}`);
   if (filter.status !== undefined) clauses.push(STATUS_CLAUSE[filter.status]);
