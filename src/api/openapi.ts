@@ -87,6 +87,14 @@ export function openApiDocument(catalog: Catalog): Json {
           responses: { '200': ok('the run', jsonSchema(s.runResponse)), ...problems(404, 503) },
         },
       },
+      '/api/v1/pipelines/{name}/check': {
+        post: {
+          summary: "Check every node's connection on the worker of its site",
+          parameters: namePath,
+          requestBody: { required: false, content: json(jsonSchema(s.checkBody, 'input')) },
+          responses: { '200': ok('every node checked (ok says whether all passed)', jsonSchema(s.checkResponse)), ...problems(400, 404, 415, 503) },
+        },
+      },
       '/api/v1/runs/{runId}/pause': action('pause'),
       '/api/v1/runs/{runId}/resume': action('resume'),
       '/api/v1/runs/{runId}/cancel': action('cancel'),

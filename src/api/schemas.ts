@@ -1,6 +1,7 @@
 // Every request and response shape of the REST API, as zod schemas: handlers validate with them,
 // types come from them, and openapi.ts renders them.
 import { z } from 'zod';
+import { durationSchema } from '../dag/duration.js';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
 import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
 
@@ -99,3 +100,27 @@ export const problemResponse = z.object({
 export type RunView = z.infer<typeof runResponse>;
 export type NodeView = z.infer<typeof nodeView>;
 export type RunSummary = z.infer<typeof runSummary>;
+
+const MAX_TIMEOUT_MS = 5 * 60_000;
+
+/** A run's body plus how long each node's worker has to pick up and to finish its check. */
+export const checkBody = startRunBody.extend({
+  timeout: durationSchema
+    .pipe(z.number().min(1000, 'must be at least 1s').max(MAX_TIMEOUT_MS, 'must be at most 5m'))
+    .optional()
+    .describe('per node: how long its worker has to pick up the check, and then to finish it (default 30s)'),
+});
+
+const nodeCheckResponse = z.union([
+  z.object({ ok: z.literal(true), ms: z.number().describe('how long the check took') }),
+  z.object({ ok: z.literal(true), skipped: z.string().describe('why the node was not checked') }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+]);
+
+export const checkResponse = z.object({
+  checkId: z.string().describe('workflow id of the checkPipeline execution'),
+  pipeline: z.string(),
+  version: z.number().int(),
+  ok: z.boolean().describe('false when any node failed its check'),
+  nodes: z.record(z.string(), nodeCheckResponse),
+});

@@ -1,11 +1,11 @@
 // /api/v1/pipelines/:name/runs and /api/v1/runs: starting, observing and steering runs.
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { z } from 'zod';
 import { pauseSignal, resumeSignal, SLUICE_STATUS } from '../../workflows/messages.js';
-import { bodyType } from '../body.js';
+import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, NotFoundError, UnsupportedMediaTypeError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { methodNotAllowed } from '../problem.js';
 import { describeRun } from '../runs/describe.js';
 import { listRuns } from '../runs/list.js';
@@ -25,14 +25,6 @@ import {
 
 type RunAction = z.infer<typeof runActionResponse>['requested'];
 
-/** The JSON body, or {} when there is none (every field of a run request is optional). */
-function jsonBody(req: Request): unknown {
-  const type = bodyType(req, ['application/json', 'application/*+json']);
-  if (type === null) return {};
-  if (type === false) throw new UnsupportedMediaTypeError(`send application/json, not ${req.get('content-type')}`);
-  return req.body ?? {};
-}
-
 export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
   const router = Router();
 
@@ -40,7 +32,7 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
     .route('/pipelines/:name/runs')
     .post(express.json({ limit: '256kb', strict: true }), async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
-      const body = startRunBody.parse(jsonBody(req));
+      const body = startRunBody.parse(optionalJsonBody(req));
       const pv = await store.getPipeline(name, body.version);
       if (!pv) {
         throw new NotFoundError(body.version === undefined ? `pipeline ${name} not found` : `pipeline ${name} has no version ${body.version}`);
