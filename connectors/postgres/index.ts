@@ -1,7 +1,7 @@
 // The postgres connector: keyset-paged (optionally incremental) reads and exactly-once table loads.
 import { type Connector, sink, source } from '../../src/kit/index.js';
 import { connect } from './connect.js';
-import { isKeyset, planKeyset, queryBody } from './plan.js';
+import { isKeyset, planKeyset, queryBody, sqlError } from './plan.js';
 import { read } from './read.js';
 import { postgresReadConfig, postgresWriteConfig } from './schema.js';
 import { open } from './write.js';
@@ -27,7 +27,10 @@ export const postgres: Connector = {
       check: async (config, ctx) => {
         // A zero-row probe (keyset) or EXPLAIN (query) checks the connection, tables and columns without reading.
         if (!isKeyset(config)) {
-          return checkConnection(config.connection, ctx.nodeId, 'source', `EXPLAIN ${queryBody(config)}`, config.params ?? []);
+          // A query the database refuses is config.query's fault, as the read itself reports it.
+          return checkConnection(config.connection, ctx.nodeId, 'source', `EXPLAIN ${queryBody(config)}`, config.params ?? []).catch((err: unknown) => {
+            throw sqlError(err, 'config.query');
+          });
         }
         const client = await connect(config.connection, ctx.nodeId, 'source');
         try {
