@@ -65,7 +65,6 @@ export const postgresWriteConfig = z
     table: tableName,
     mode: z.enum(['append', 'replace', 'upsert']).default('append'),
     key: z.array(z.string().min(1)).min(1).optional(),
-    batchSize: batchSizeSchema,
     ...datasetInputSchema.shape,
   })
   .superRefine(

@@ -4,13 +4,13 @@
 // csv.write's convention), and each object has its own header line so it reads on its own.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { bigintReplacer as replacer, type ColumnSchema, csvField, type Row } from '../../src/kit/index.js';
+import { type ColumnSchema, csvField, jsonLine, type Row } from '../../src/kit/index.js';
 import type { S3WriteConfig } from './schema.js';
 
 const gzip = promisify(zlib.gzip);
 
 export function encodeRows(rows: readonly Row[], schema: readonly ColumnSchema[], format: S3WriteConfig['format']): string {
-  if (format === 'jsonl') return rows.map((r) => JSON.stringify(r, replacer) + '\n').join('');
+  if (format === 'jsonl') return rows.map((r) => jsonLine(r, schema) + '\n').join('');
   const names = schema.map((c) => c.name);
   const line = (values: unknown[]) => values.map((v) => csvField(v)).join(',') + '\n';
   return line(names) + rows.map((r) => line(names.map((n) => r[n]))).join('');

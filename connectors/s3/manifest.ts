@@ -1,6 +1,6 @@
 // The load's manifest, `<prefix>/_manifest.json`: written last, after every object is verified,
 // so a reader that finds a manifest can trust the objects it lists are the complete load.
-import type { ColumnSchema } from '../../src/kit/index.js';
+import { partFileName, type ColumnSchema } from '../../src/kit/index.js';
 
 export const MANIFEST_NAME = '_manifest.json';
 
@@ -27,7 +27,7 @@ export interface S3Manifest {
 
 /** Object names are fixed by part index, so a retried part overwrites its own object. */
 export function objectName(index: number, ext: string): string {
-  return `part-${String(index).padStart(6, '0')}.${ext}`;
+  return partFileName(index, ext);
 }
 
 /** Part objects of any format that a load writes, to find those an earlier, larger load left. */

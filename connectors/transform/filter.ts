@@ -1,9 +1,10 @@
 // transform.filter: keeps the rows for which a CEL expression is true. A row whose expression fails
 // or is not a boolean (e.g. `amount > 0` where amount is text) is rejected as a bad record, or
 // dropped silently with onError: drop. Null is not true: the row is dropped, as SQL's WHERE does.
-import { type BadRecord, type ColumnSchema, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
+import { type ColumnSchema, ConfigError, DataError, type PreparedTransform } from '../../src/kit/index.js';
 import { compileExpression } from './expr.js';
 import type { TransformFilterConfig } from './schema.js';
+import { judgeRows } from './verdict.js';
 
 export function prepareFilter(config: TransformFilterConfig, input: ColumnSchema[]): PreparedTransform {
   const where = compileExpression(config.where, input, 'config.where');
@@ -14,23 +15,18 @@ export function prepareFilter(config: TransformFilterConfig, input: ColumnSchema
   return {
     schema: input,
     apply(rows, position) {
-      const out: Row[] = [];
-      const bad: BadRecord[] = [];
-      rows.forEach((row, i) => {
+      return judgeRows(rows, position, (row) => {
         let keep: unknown;
         try {
           keep = where.evaluate(row);
         } catch (err) {
           if (!(err instanceof DataError)) throw err;
-          if (reject) bad.push({ reason: err.message, position: position(i), record: row });
-          return;
+          return reject ? { reject: err.message } : 'drop';
         }
-        if (keep === true) out.push(row);
-        else if (keep !== false && keep !== null && reject) {
-          bad.push({ reason: `config.where: ${JSON.stringify(config.where)} is ${describeValue(keep)}, not a boolean`, position: position(i), record: row });
-        }
+        if (keep === true) return 'keep';
+        if (keep === false || keep === null || !reject) return 'drop';
+        return { reject: `config.where: ${JSON.stringify(config.where)} is ${describeValue(keep)}, not a boolean` };
       });
-      return { rows: out, bad };
     },
   };
 }

@@ -1,10 +1,11 @@
 // transform.validate: checks each row against per-field rules and passes valid rows on unchanged
 // (it checks, it does not convert: cast with transform.map). A row that breaks rules is a bad record
 // whose reason names every broken rule: `amount: -3 is below min 0; status: "x" is not one of paid, shipped`.
-import { type BadRecord, type ColumnSchema, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
+import { type ColumnSchema, ConfigError, DataError, type PreparedTransform, type Row } from '../../src/kit/index.js';
 import { castValue } from './cast.js';
 import { requireField } from './fields.js';
 import type { FieldRule, TransformValidateConfig } from './schema.js';
+import { judgeRows } from './verdict.js';
 
 type Check = (value: unknown) => string | undefined;
 
@@ -70,14 +71,10 @@ export function prepareValidate(config: TransformValidateConfig, input: ColumnSc
   return {
     schema: input,
     apply(rows, position) {
-      const out: Row[] = [];
-      const bad: BadRecord[] = [];
-      rows.forEach((row, i) => {
+      return judgeRows(rows, position, (row) => {
         const problems = problemsOf(row);
-        if (problems.length === 0) out.push(row);
-        else bad.push({ reason: problems.join('; '), position: position(i), record: row });
+        return problems.length === 0 ? 'keep' : { reject: problems.join('; ') };
       });
-      return { rows: out, bad };
     },
   };
 }

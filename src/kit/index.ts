@@ -40,6 +40,6 @@ export {
 export { batchSizeSchema, columnTypesSchema, connectionSchema, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
 export { CopyBatcher, decodeLastRow } from './copy-text.js';
 export { createS3Client, explainS3Error, isNotFound, type S3Hints, type S3Settings } from './s3.js';
-export { bigintReplacer, csvField } from './text.js';
+export { bigintReplacer, csvField, jsonLine, jsonValue } from './text.js';
 export { didYouMean } from './suggest.js';
 export type { Logger } from 'pino';

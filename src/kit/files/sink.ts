@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import type { SinkContext, SinkWriter } from '../contract.js';
 import { ConfigError } from '../errors.js';
-import type { ColumnSchema, Row } from '../dataset.js';
+import { partFileName, type ColumnSchema, type Row } from '../dataset.js';
 import { fsCode, fsReason } from './fs-errors.js';
 
 export const MANIFEST = '_SUCCESS';
@@ -30,9 +30,6 @@ export interface DirectorySinkConfig {
 }
 
 
-export function partFileName(index: number, extension: string, gzip: boolean): string {
-  return `part-${String(index).padStart(5, '0')}.${extension}${gzip ? '.gz' : ''}`;
-}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -86,7 +83,7 @@ async function prepareDir(dir: string, configured: string): Promise<void> {
 export async function openDirectorySink(config: DirectorySinkConfig, ctx: SinkContext, encoder: FileEncoder): Promise<SinkWriter> {
   const dir = path.resolve(config.path);
   await prepareDir(dir, config.path);
-  const name = (index: number) => partFileName(index, encoder.extension, config.gzip);
+  const name = (index: number) => partFileName(index, config.gzip ? `${encoder.extension}.gz` : encoder.extension);
   return {
     async write(index, rows) {
       try {
