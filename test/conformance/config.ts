@@ -100,8 +100,21 @@ export async function assertCheckRefuses(type: string, node: AnyNodeType, broken
     assert.match(message, broken.names, `${type}: the message for ${broken.why} names what to fix`);
   }
   for (const secret of new Set([...Object.values(secrets), ...secretValues(broken.config, secrets)])) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
+    for (const form of secretForms(secret)) {
       assert.ok(!message.includes(form), `${type}: the message for ${broken.why} shows a secret value: ${message.replaceAll(form, '<secret>')}`);
     }
   }
+}
+
+/** A secret as it could leak: whole, URL-encoded, the password of a URL, or a long word of it (the token of `Bearer <token>`). */
+function secretForms(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret)];
+  if (/\s/.test(secret)) forms.push(...secret.split(/\s+/).filter((w) => w.length >= 8));
+  try {
+    const password = new URL(secret).password;
+    if (password !== '') forms.push(password, decodeURIComponent(password));
+  } catch {
+    // not a URL
+  }
+  return [...new Set(forms)];
 }

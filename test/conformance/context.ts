@@ -1,14 +1,13 @@
 // How the suite calls a connector directly, the way the engine does (src/activities/kinds/*): the
 // config with its secrets resolved and parsed by the worker's own code, and the contexts each kind
 // gets. One run id per suite run, so a sink's second attempt is the same run as its first.
-import type { ColumnSchema, ConnectorContext, SinkContext, SourceBatch, SourceContext, TaskContext } from '../../src/kit/index.js';
+import type { z } from 'zod';
+import type { ColumnSchema, ConnectorContext, Row, SinkContext, SourceBatch, SourceContext, TaskContext } from '../../src/kit/index.js';
 import { parseNodeConfig } from '../../src/activities/node-config.js';
 import { resolveSecrets } from '../../src/activities/secrets.js';
 import { decodeCopyText } from '../../src/kit/copy-text.js';
-import type { Row } from '../../src/kit/index.js';
 import { createLogger } from '../../src/log.js';
 import { uniqueName } from '../helpers/env.js';
-import type { z } from 'zod';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 

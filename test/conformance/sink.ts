@@ -51,7 +51,7 @@ async function writeParts(writer: SinkWriter, from: number, to: number, copy: bo
 
 /** Runs `scenario` against a fresh destination and reads it back; false when it is a writeCopy scenario and the writer has none. */
 export async function assertRetryWritesOnce(type: string, node: SinkNodeType, fixture: SinkFixture, secrets: Record<string, string>, scenario: RetryScenario, dest: string): Promise<boolean> {
-  assert.ok(copyEncodable(SAMPLE_SCHEMA));
+  assert.ok(copyEncodable(SAMPLE_SCHEMA), 'the sample dataset can be COPY text');
   const config = nodeConfig(node.config, fixture.config(dest), secrets);
   const run: Identity = newIdentity('load');
   const summary = { batches: PARTS.length, rows: SAMPLE_ROWS.length };
