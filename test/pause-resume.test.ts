@@ -41,7 +41,7 @@ test('pausing mid-node stops new work, keeps progress readable, and resume loads
     nodes: [
       { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'PAUSE_TEST_DB' }, query: 'select id, customer, amount, created_at, meta from src.orders order by id', batchSize: 2000 } },
       { id: 'clean', type: 'transform.map', needs: ['extract'], config: { rename: { id: 'order_id' }, cast: { amount: 'float' } } },
-      { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'PAUSE_TEST_DB' }, table: 'dw.orders', mode: 'append', batchSize: 2000 } },
+      { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'PAUSE_TEST_DB' }, table: 'dw.orders', mode: 'append' } },
       { id: 'report', type: 'control.sleep', needs: ['load'], config: { ms: 10 } },
     ],
   });

@@ -63,7 +63,7 @@ describe('csv.read', () => {
     write('dir/b.csv', 'y,x\n4,3\n');
     write('dir/a.csv.gz', 'x,y\n1,2\n', true);
     write('dir/_SUCCESS', '{}');
-    write('dir/.part-00000.csv.tmp', 'garbage');
+    write('dir/.part-000000.csv.tmp', 'garbage');
     const rows = rowsOf(await readAll(csvRead, csvReadConfig.parse({ path: path.join(dir, 'dir') })));
     assert.deepEqual(rows, [
       { x: '1', y: '2' },

@@ -76,8 +76,8 @@ test('postgres.read to csv.write and jsonl.write: files PostgreSQL reads back as
     { rows: result.nodes.csv!.outputs!.rows, files: result.nodes.csv!.outputs!.files, path: result.nodes.csv!.outputs!.path },
     { rows: ROWS, files: 3, path: csvDir },
   );
-  assert.deepEqual(partFiles(csvDir), ['part-00000.csv.gz', 'part-00001.csv.gz', 'part-00002.csv.gz']);
-  assert.deepEqual(partFiles(jsonlDir), ['part-00000.jsonl', 'part-00001.jsonl', 'part-00002.jsonl']);
+  assert.deepEqual(partFiles(csvDir), ['part-000000.csv.gz', 'part-000001.csv.gz', 'part-000002.csv.gz']);
+  assert.deepEqual(partFiles(jsonlDir), ['part-000000.jsonl', 'part-000001.jsonl', 'part-000002.jsonl']);
   const manifest = JSON.parse(fs.readFileSync(path.join(csvDir, '_SUCCESS'), 'utf8'));
   assert.equal(manifest.rows, ROWS);
   assert.deepEqual(manifest.files, partFiles(csvDir));
@@ -100,7 +100,7 @@ test('postgres.read to csv.write and jsonl.write: files PostgreSQL reads back as
   await env.db.pool.query(`CREATE TABLE from_jsonl (${COLUMNS})`);
   const lines = partFiles(jsonlDir).flatMap((f) => fs.readFileSync(path.join(jsonlDir, f), 'utf8').split('\n').filter(Boolean));
   assert.equal(lines.length, ROWS);
-  assert.match(lines[0]!, /^\{"id":9007199254740001,"label":"","amount":"1\.0001","at":"2024-01-01 00:01:01\.000002\+00",/, 'bigint as a JSON number with every digit; exact text kept');
+  assert.match(lines[0]!, /^\{"id":"9007199254740001","label":"","amount":"1\.0001","at":"2024-01-01 00:01:01\.000002\+00",/, 'bigint as an exact string; exact text kept');
   const c2 = await env.db.pool.connect();
   try {
     const copy = c2.query(copyFrom(`COPY jsonl_lines FROM STDIN WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`));
@@ -115,7 +115,7 @@ test('postgres.read to csv.write and jsonl.write: files PostgreSQL reads back as
 test('a csv.write batch retried after a failed attempt leaves exactly one complete file per part and no temp files', async () => {
   const out = path.join(env.dir, 'retried');
   // A directory where part 3 should go makes the rename of attempt 1 fail after parts 0-2 are written.
-  fs.mkdirSync(path.join(out, 'part-00003.csv', 'blocker'), { recursive: true });
+  fs.mkdirSync(path.join(out, 'part-000003.csv', 'blocker'), { recursive: true });
   const handle = await startRun(
     env.client,
     env.taskQueue,
@@ -127,13 +127,13 @@ test('a csv.write batch retried after a failed attempt leaves exactly one comple
       ],
     }),
   );
-  await waitFor(async () => fs.existsSync(path.join(out, 'part-00002.csv')), 'attempt 1 to write parts 0-2', 60_000);
+  await waitFor(async () => fs.existsSync(path.join(out, 'part-000002.csv')), 'attempt 1 to write parts 0-2', 60_000);
   await new Promise((r) => setTimeout(r, 500));
-  fs.rmSync(path.join(out, 'part-00003.csv'), { recursive: true });
+  fs.rmSync(path.join(out, 'part-000003.csv'), { recursive: true });
   const result = (await handle.result()) as RunProgress;
   assert.equal(result.status, 'completed');
   assert.equal(result.nodes.out!.attempt, 2, 'the node needed a second attempt');
-  assert.deepEqual(fs.readdirSync(out).sort(), ['_SUCCESS', 'part-00000.csv', 'part-00001.csv', 'part-00002.csv', 'part-00003.csv', 'part-00004.csv']);
+  assert.deepEqual(fs.readdirSync(out).sort(), ['_SUCCESS', 'part-000000.csv', 'part-000001.csv', 'part-000002.csv', 'part-000003.csv', 'part-000004.csv']);
   await env.db.pool.query(`CREATE TABLE from_retried (${COLUMNS})`);
   const client = await env.db.pool.connect();
   try {

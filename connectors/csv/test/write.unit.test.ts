@@ -34,27 +34,27 @@ test('csv.write writes one file per part with exact values, null as empty and ""
   const out = await writer.finish({ batches: 2, rows: 3 });
   await writer.close();
   assert.deepEqual(out, { path: dir, files: 2 });
-  assert.deepEqual(listing(dir), ['_SUCCESS', 'part-00000.csv', 'part-00001.csv']);
+  assert.deepEqual(listing(dir), ['_SUCCESS', 'part-000000.csv', 'part-000001.csv']);
   assert.equal(
-    fs.readFileSync(path.join(dir, 'part-00000.csv'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'part-000000.csv'), 'utf8'),
     'id,name,amount,at,meta,ok\n1,"Smith, ""Jo""",12.50,2024-01-02 03:04:05.123456+00,"{""a"":[1,""x,y""]}",true\n2,"",,,,false\n',
   );
-  assert.equal(fs.readFileSync(path.join(dir, 'part-00001.csv'), 'utf8'), 'id,name,amount,at,meta,ok\n3,"line\nbreak ✓",-0.001,2024-02-29T00:00:00Z,"[1,2]",\n');
+  assert.equal(fs.readFileSync(path.join(dir, 'part-000001.csv'), 'utf8'), 'id,name,amount,at,meta,ok\n3,"line\nbreak ✓",-0.001,2024-02-29T00:00:00Z,"[1,2]",\n');
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, '_SUCCESS'), 'utf8'));
-  assert.deepEqual(manifest, { format: 'csv', gzip: false, rows: 3, files: ['part-00000.csv', 'part-00001.csv'], schema: SCHEMA, runId: 'run-1', nodeId: 'out' });
+  assert.deepEqual(manifest, { format: 'csv', gzip: false, rows: 3, files: ['part-000000.csv', 'part-000001.csv'], schema: SCHEMA, runId: 'run-1', nodeId: 'out' });
 });
 test('a batch written again replaces its file: same name, same bytes, no second copy and no temp file', async () => {
   const dir = path.join(root, 'retry');
   const config = csvWriteConfig.parse({ path: dir, gzip: true });
   const first = await csvWrite.open(config, sinkContext());
   await first.write(0, ROWS);
-  const before = fs.readFileSync(path.join(dir, 'part-00000.csv.gz'));
+  const before = fs.readFileSync(path.join(dir, 'part-000000.csv.gz'));
   // A second attempt (a retry after a crash) opens its own writer and writes the same part.
   const second = await csvWrite.open(config, sinkContext());
   await second.write(0, ROWS);
   await second.finish({ batches: 1, rows: 3 });
-  assert.deepEqual(listing(dir), ['_SUCCESS', 'part-00000.csv.gz']);
-  assert.deepEqual(fs.readFileSync(path.join(dir, 'part-00000.csv.gz')), before, 'gzip output is deterministic');
+  assert.deepEqual(listing(dir), ['_SUCCESS', 'part-000000.csv.gz']);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'part-000000.csv.gz')), before, 'gzip output is deterministic');
   assert.match(zlib.gunzipSync(before).toString(), /^id,name/);
 });
 test('values JSON cannot spell (NaN, JavaScript bigint) are written as text instead of failing or turning null', async () => {
@@ -74,8 +74,8 @@ test('values JSON cannot spell (NaN, JavaScript bigint) are written as text inst
     await writer.write(0, [row]);
     await writer.finish({ batches: 1, rows: 1 });
   }
-  assert.equal(fs.readFileSync(path.join(jl, 'part-00000.jsonl'), 'utf8'), '{"f":"NaN","b":12,"j":{"big":"9007199254740993"}}\n');
-  assert.equal(fs.readFileSync(path.join(cs, 'part-00000.csv'), 'utf8'), 'f,b,j\nNaN,12,"{""big"":""9007199254740993""}"\n');
+  assert.equal(fs.readFileSync(path.join(jl, 'part-000000.jsonl'), 'utf8'), '{"f":"NaN","b":"12","j":{"big":"9007199254740993"}}\n');
+  assert.equal(fs.readFileSync(path.join(cs, 'part-000000.csv'), 'utf8'), 'f,b,j\nNaN,12,"{""big"":""9007199254740993""}"\n');
 });
 test('csv.write then csv.read gives back the same rows, null and "" included', async () => {
   const dir = path.join(root, 'roundtrip');

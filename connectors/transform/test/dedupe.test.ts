@@ -44,7 +44,7 @@ function pipeline() {
         config: { connection: { $secret: 'DEDUPE_TEST_DB' }, table: 'src.events', batchSize: BATCH },
       },
       { id: 'unique', type: 'transform.dedupe', needs: ['extract'], config: { key: ['account', 'day'] } },
-      { id: 'load', type: 'postgres.write', needs: ['unique'], config: { connection: { $secret: 'DEDUPE_TEST_DB' }, table, mode: 'append', batchSize: 5000 } },
+      { id: 'load', type: 'postgres.write', needs: ['unique'], config: { connection: { $secret: 'DEDUPE_TEST_DB' }, table, mode: 'append' } },
     ],
   });
   return { s, table };
