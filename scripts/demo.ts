@@ -37,8 +37,11 @@ async function seed(): Promise<void> {
   await db.end();
 }
 
+let apiKey = '';
+
 async function api<T>(base: string, method: string, route: string, body?: string, type = 'application/json'): Promise<T> {
-  const res = await fetch(`${base}${route}`, { method, ...(body === undefined ? {} : { body, headers: { 'content-type': type } }) });
+  const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': type }) };
+  const res = await fetch(`${base}${route}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const json = (await res.json()) as T;
   if (!res.ok) throw new Error(`${method} ${route} -> ${res.status}: ${JSON.stringify(json)}`);
   return json;
@@ -68,6 +71,7 @@ const ports = args.has('--free-ports')
 const dataDir = args.has('--free-ports') ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-demo-')) : '.sluice';
 console.log('Starting Temporal (dev server + Web UI), the API and a central worker...');
 const dev = await startDev({ dataDir, ...ports }, logger);
+apiKey = dev.apiKey;
 let stopping = false;
 const shutdown = async (code: number) => {
   if (stopping) return;
@@ -123,4 +127,6 @@ if (exitWhenDone) await shutdown(0);
 console.log(`\nStill running for you to explore:
   Temporal Web UI: ${dev.uiUrl}  (filter: SluicePipeline="orders-demo")
   API:             ${dev.apiUrl}/api/v1/runs?pipeline=orders-demo
+  API key (admin): ${dev.apiKey}
+                   curl -H "Authorization: Bearer ${dev.apiKey}" "${dev.apiUrl}/api/v1/runs?pipeline=orders-demo"
 Press Ctrl-C to stop.`);

@@ -35,6 +35,13 @@ export const configSchema = z.object({
   SLUICE_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** Path-style URLs (needed by most local S3 servers); default: true when SLUICE_S3_ENDPOINT is set. */
   SLUICE_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  /** `off` lets every caller of the API act as admin: only for a trusted local network (logged loudly, shown on /healthz). */
+  SLUICE_AUTH: z.enum(['on', 'off']).default('on'),
+  /** OIDC: tokens from this issuer (discovery at <issuer>/.well-known/openid-configuration) for this audience. */
+  SLUICE_OIDC_ISSUER: z.url().optional(),
+  SLUICE_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Claim whose values (a list or a space/comma-separated string) name the caller's Sluice roles. */
+  SLUICE_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

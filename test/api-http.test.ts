@@ -351,7 +351,7 @@ test('health and the OpenAPI document are served', async () => {
 test('an unexpected failure is a 500 problem that reveals no internals', async () => {
   const broken = await createStore(db.url);
   await broken.close(); // every query on it now throws
-  const brokenApi = await startTestApi({ store: broken, client: env.client, taskQueue });
+  const brokenApi = await startTestApi({ store: broken, client: env.client, taskQueue, auth: { mode: 'off', oidc: null } });
   try {
     const res = await brokenApi.call('GET', '/api/v1/pipelines');
     assertProblem(res, 500);

@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { AppDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { methodNotAllowed, notFoundHandler, problemHandler } from './problem.js';
+import { auditTrail, authenticate, authorize, requestId } from './auth/middleware.js';
+import { accessRouter } from './routes/access.js';
 import { checkRouter } from './routes/check.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
@@ -28,17 +30,22 @@ function requestLog(logger: Logger): RequestHandler {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestId);
   app.use(requestLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
+    res.json({ ok: true, auth: deps.auth.mode === 'off' ? 'off' : deps.auth.oidc ? 'keys+oidc' : 'keys' });
   });
+
+  // Everything else needs a principal, and every mutating or refused request is audited.
+  app.use(auditTrail(deps.store, deps.logger));
+  app.use(authenticate(deps.store, deps.auth, deps.logger));
 
   const api = express.Router();
   let openapi: Record<string, unknown> | undefined;
   api
     .route('/openapi.json')
-    .get((_req, res) => {
+    .get(authorize('openapi.read'), (_req, res) => {
       openapi ??= openApiDocument(deps.catalog);
       res.json(openapi);
     })
@@ -46,6 +53,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(pipelinesRouter(deps));
   api.use(checkRouter(deps));
   api.use(runsRouter(deps));
+  api.use(accessRouter(deps));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

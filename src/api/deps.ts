@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Catalog } from '../dag/catalog.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
+import type { AuthSettings } from './auth/middleware.js';
 
 export interface AppDeps {
   store: Store;
@@ -11,4 +12,6 @@ export interface AppDeps {
   taskQueue: string;
   catalog: Catalog;
   logger: Logger;
+  /** How callers prove who they are (API keys, OIDC tokens, or SLUICE_AUTH=off). */
+  auth: AuthSettings;
 }

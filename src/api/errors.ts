@@ -35,6 +35,22 @@ export class InvalidSpecError extends ApiError {
   }
 }
 
+/** No valid credentials: the response asks for a bearer token. */
+export class UnauthorizedError extends ApiError {
+  override name = 'UnauthorizedError';
+  constructor(detail: string) {
+    super(401, 'unauthorized', 'Unauthorized', detail);
+  }
+}
+
+/** Valid credentials without the role or pipeline scope the request needs. */
+export class ForbiddenError extends ApiError {
+  override name = 'ForbiddenError';
+  constructor(detail: string) {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
 export class NotFoundError extends ApiError {
   override name = 'NotFoundError';
   constructor(detail: string) {

@@ -95,11 +95,37 @@ export function openApiDocument(catalog: Catalog): Json {
           responses: { '200': ok('every node checked (ok says whether all passed)', jsonSchema(s.checkResponse)), ...problems(400, 404, 415, 503) },
         },
       },
+      '/api/v1/keys': {
+        get: { summary: 'List API keys (never the keys themselves)', responses: { '200': ok('keys', jsonSchema(s.keyListResponse)), ...problems(401, 403) } },
+        post: {
+          summary: 'Make an API key; the key is in this response only',
+          requestBody: { required: true, content: json(jsonSchema(s.createKeyBody, 'input')) },
+          responses: { '201': ok('the new key', jsonSchema(s.createdKeyResponse)), ...problems(400, 401, 403, 415) },
+        },
+      },
+      '/api/v1/keys/{id}': {
+        delete: {
+          summary: 'Revoke a key; it stops working at once',
+          parameters: parameters(s.keyIdParams, 'path'),
+          responses: { '200': ok('the revoked key', jsonSchema(s.keyResponse)), ...problems(400, 401, 403, 404) },
+        },
+      },
+      '/api/v1/audit': {
+        get: {
+          summary: 'The audit trail, newest first',
+          parameters: parameters(s.auditQuery, 'query'),
+          responses: { '200': ok('a page of entries', jsonSchema(s.auditResponse)), ...problems(400, 401, 403) },
+        },
+      },
       '/api/v1/runs/{runId}/pause': action('pause'),
       '/api/v1/runs/{runId}/resume': action('resume'),
       '/api/v1/runs/{runId}/cancel': action('cancel'),
     },
+    security: [{ bearer: [] }],
     components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (sk_...) or, where configured, an OIDC access token' },
+      },
       schemas: {
         Problem: jsonSchema(s.problemResponse),
         PipelineSpec: pipelineJsonSchema(catalog),

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import { isGrpcServiceError } from '@temporalio/client';
 import { ZodError } from 'zod';
 import type { Logger } from '../log.js';
-import { ApiError, MethodNotAllowedError, NotFoundError, zodFieldErrors, type FieldError } from './errors.js';
+import { ApiError, MethodNotAllowedError, NotFoundError, UnauthorizedError, zodFieldErrors, type FieldError } from './errors.js';
 
 export interface Problem {
   type: string;
@@ -64,6 +64,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
     const problem = toProblem(err);
     if (problem.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (err instanceof UnauthorizedError) res.set('WWW-Authenticate', 'Bearer realm="sluice"');
     sendProblem(res, problem);
   };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { durationSchema } from '../dag/duration.js';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
 import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
+import { ROLES } from '../store/types.js';
 
 export const pipelineName = z
   .string()
@@ -124,3 +125,61 @@ export const checkResponse = z.object({
   ok: z.boolean().describe('false when any node failed its check'),
   nodes: z.record(z.string(), nodeCheckResponse),
 });
+
+// API keys and the audit log (admin routes).
+
+const TEN_YEARS_MS = 10 * 365 * 86_400_000;
+
+/** A pipeline-name glob: the name alphabet plus `*` and `?`. */
+export const pipelineGlob = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9*?-]+$/, 'expected a pipeline-name glob of lower-case letters, digits, -, * and ?');
+
+export const createKeyBody = z.strictObject({
+  name: z.string().min(1).max(100).regex(/^[\p{L}\p{N} ._@-]+$/u, 'expected letters, digits, spaces and . _ @ -'),
+  role: z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` }),
+  pipelines: z.array(pipelineGlob).min(1).max(50).optional().describe('limit the key to these pipeline names (globs); default: every pipeline'),
+  expires: durationSchema.pipe(z.number().min(60_000, 'must be at least 1m').max(TEN_YEARS_MS, 'must be at most 3650d')).optional().describe('lifetime, e.g. 90d; default: no expiry'),
+});
+
+export const keyIdParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'expected a key id (16 hex digits)') });
+
+export const keyResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  pipelines: z.array(z.string()).nullable(),
+  createdAt: isoDate,
+  createdBy: z.string(),
+  expiresAt: isoDate.nullable(),
+  revokedAt: isoDate.nullable(),
+  lastUsedAt: isoDate.nullable(),
+});
+
+export const createdKeyResponse = keyResponse.extend({ key: z.string().describe('the key itself: shown this once, stored only as a hash') });
+export const keyListResponse = z.object({ keys: z.array(keyResponse) });
+
+export const auditQuery = z.strictObject({
+  actor: z.string().min(1).max(200).optional().describe('key id, key name or OIDC subject'),
+  action: z.string().min(1).max(100).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'expected the next cursor of a previous page').optional(),
+  limit: intString(500).default(100),
+});
+
+export const auditEntryResponse = z.object({
+  id: z.string(),
+  at: isoDate,
+  actorId: z.string().nullable(),
+  actorName: z.string().nullable(),
+  role: z.string().nullable(),
+  action: z.string(),
+  target: z.string().nullable(),
+  status: z.number().int(),
+  requestId: z.string(),
+  remote: z.string().nullable(),
+});
+
+export const auditResponse = z.object({ entries: z.array(auditEntryResponse), next: z.string().nullable().describe('cursor of the next (older) page; null on the last') });

@@ -10,6 +10,18 @@ import type { Logger } from '../log.js';
 import { createStore } from '../store/store.js';
 import type { Store } from '../store/types.js';
 import { createApp, type AppDeps } from './app.js';
+import { issueKey } from './auth/keys.js';
+import type { AuthSettings } from './auth/middleware.js';
+import { authSettings } from './auth/settings.js';
+
+const DEV_KEY_NAME = 'sluice dev';
+
+/** A fresh admin key for `sluice dev`; the previous one (from an earlier start) is revoked, so old dev keys do not pile up. */
+async function issueDevKey(store: Store): Promise<string> {
+  for (const k of await store.listKeys()) if (k.name === DEV_KEY_NAME && k.createdBy === DEV_KEY_NAME && !k.revokedAt) await store.revokeKey(k.id);
+  const { key } = await issueKey(store, { name: DEV_KEY_NAME, role: 'admin', pipelines: null, expiresInMs: null, createdBy: DEV_KEY_NAME });
+  return key;
+}
 
 /** Listens on `port` (0 = any free port) and resolves once the server accepts connections. */
 export async function startApi(deps: AppDeps, port: number, host?: string): Promise<http.Server> {
@@ -31,6 +43,8 @@ export interface RunningApi {
   url: string;
   /** The metadata store (a worker in the same process saves node state through it). */
   store: Store;
+  /** With `devKey`: a fresh admin key for this machine's user (`sluice dev`, the demo). */
+  devKey?: string;
   close(): Promise<void>;
 }
 
@@ -41,21 +55,31 @@ export interface RunningApi {
 export async function startApiFromConfig(
   config: Config,
   logger: Logger,
-  options: { databaseUrl?: string; maxConnections?: number } = {},
+  options: { databaseUrl?: string; maxConnections?: number; host?: string; devKey?: boolean } = {},
 ): Promise<RunningApi> {
   const databaseUrl = options.databaseUrl ?? config.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
   const store = await createStore(databaseUrl, { logger, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
+  let devKey: string | undefined;
+  let auth: AuthSettings;
+  try {
+    if (options.devKey) devKey = await issueDevKey(store);
+    auth = await authSettings(config, store, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const connection = await connectClient(config);
   try {
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger }, config.PORT);
+    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth }, config.PORT, options.host);
     const { port } = server.address() as AddressInfo;
     return {
       server,
       url: `http://127.0.0.1:${port}`,
       store,
+      ...(devKey ? { devKey } : {}),
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();

@@ -18,6 +18,8 @@ export interface DevOptions {
   apiPort: number;
   temporalPort: number;
   uiPort: number;
+  /** Interface the API listens on (default 127.0.0.1: this machine only). */
+  host?: string;
 }
 
 export interface DevEnvironment {
@@ -25,6 +27,8 @@ export interface DevEnvironment {
   uiUrl: string;
   temporalAddress: string;
   databaseUrl: string;
+  /** An admin key made for this start (the previous dev key is revoked). */
+  apiKey: string;
   config: Config;
   stop(): Promise<void>;
 }
@@ -79,7 +83,12 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       PORT: String(options.apiPort),
       SLUICE_STAGING_DIR: process.env.SLUICE_STAGING_DIR ?? path.join(options.dataDir, 'staging'),
     });
-    const api: RunningApi = await startApiFromConfig(config, logger.child({ role: 'api' }), { databaseUrl, ...(maxConnections ? { maxConnections } : {}) });
+    const api: RunningApi = await startApiFromConfig(config, logger.child({ role: 'api' }), {
+      databaseUrl,
+      host: options.host ?? '127.0.0.1',
+      devKey: true,
+      ...(maxConnections ? { maxConnections } : {}),
+    });
     stops.push(() => api.close());
 
     const connection = await NativeConnection.connect({ address: temporal.address });
@@ -103,7 +112,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       await connection.close();
     });
 
-    return { apiUrl: api.url, uiUrl: temporal.uiUrl!, temporalAddress: temporal.address, databaseUrl, config, stop };
+    return { apiUrl: api.url, uiUrl: temporal.uiUrl!, temporalAddress: temporal.address, databaseUrl, apiKey: api.devKey!, config, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -29,13 +29,16 @@ program
   .option('--port <port>', 'API port', port, 3000)
   .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
   .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
-  .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number }) => {
+  .option('--host <address>', 'interface the API listens on (0.0.0.0 to let other machines in)', '127.0.0.1')
+  .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number; host: string }) => {
     const [{ createLogger }, { startDev }] = await Promise.all([import('../log.js'), import('./dev.js')]);
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-    const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort }, logger);
+    const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort, host: opts.host }, logger);
     onShutdown(dev.stop);
     console.log(`\nSluice is running.
   API:          ${dev.apiUrl}/api/v1/pipelines
+  API key:      ${dev.apiKey}   (admin; send it as Authorization: Bearer <key>)
+                curl -H "Authorization: Bearer ${dev.apiKey}" ${dev.apiUrl}/api/v1/pipelines
   Temporal UI:  ${dev.uiUrl}
   Temporal:     ${dev.temporalAddress} (namespace ${dev.config.TEMPORAL_NAMESPACE})
 Press Ctrl-C to stop.\n`);
@@ -61,6 +64,28 @@ program
     const { runWorker } = await import('./worker.js');
     await runWorker(opts.site);
   });
+
+const keys = program.command('keys').description('manage API keys in the metadata database (DATABASE_URL)');
+keys
+  .command('create')
+  .description('make an API key; the key is printed once, as the last line of stdout')
+  .requiredOption('--name <name>', 'who or what the key is for')
+  .requiredOption('--role <role>', 'viewer, operator, author or admin')
+  .option('--pipelines <glob>', 'limit the key to pipelines matching this glob (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option('--expires <duration>', 'lifetime, e.g. 90d (default: none)')
+  .action(async (opts: { name: string; role: string; pipelines: string[]; expires?: string }) => {
+    const { createKeyCommand } = await import('./keys.js');
+    await createKeyCommand(opts);
+  });
+keys
+  .command('list')
+  .description('list keys: id, role, state, pipelines, name (never the keys themselves)')
+  .action(async () => (await import('./keys.js')).listKeysCommand());
+keys
+  .command('revoke')
+  .description('revoke a key by id; it stops working at once')
+  .argument('<id>')
+  .action(async (id: string) => (await import('./keys.js')).revokeKeyCommand(id));
 
 program
   .command('validate')

@@ -1,9 +1,11 @@
-// The metadata store on PostgreSQL: pipelines, their immutable versions, and node states.
+// The metadata store on PostgreSQL: pipelines, their immutable versions, node states, API keys
+// (hashed) and the audit trail.
 import pg from 'pg';
 import type { PipelineSpec } from '../dag/spec.js';
 import type { Logger } from '../log.js';
 import { specHash } from './hash.js';
 import { migrate } from './migrate.js';
+import { auditStore, keyStore } from './access.js';
 import { nodeStateStore } from './node-state.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
@@ -113,6 +115,8 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
     },
 
     ...nodeStateStore(pool),
+    ...keyStore(pool),
+    ...auditStore(pool),
 
     close: () => pool.end(),
   };

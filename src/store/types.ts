@@ -25,7 +25,84 @@ export interface NodeStateStore {
   saveNodeStates(pipeline: string, runId: string, states: Record<string, unknown>): Promise<void>;
 }
 
-export interface Store extends NodeStateStore {
+/** The roles of API callers, weakest first: each may do what the ones before it may. */
+export const ROLES = ['viewer', 'operator', 'author', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKeyRecord {
+  /** The public part of the key, `sk_<id>_<secret>`. */
+  id: string;
+  name: string;
+  role: Role;
+  /** Pipeline-name globs the key is limited to; null: every pipeline. */
+  pipelines: string[] | null;
+  createdAt: Date;
+  createdBy: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  pipelines: string[] | null;
+  /** Hash of the secret part (never the key). */
+  hash: string;
+  createdBy: string;
+  expiresAt: Date | null;
+}
+
+export interface KeyStore {
+  insertKey(key: NewApiKey): Promise<ApiKeyRecord>;
+  /** The key's record with its hash, or null. */
+  getKey(id: string): Promise<(ApiKeyRecord & { hash: string }) | null>;
+  /** Every key, newest first, revoked and expired ones included. */
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked (idempotent); null if there is no such key. */
+  revokeKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Records that the key was used (at most once a minute). */
+  touchKey(id: string): Promise<void>;
+  /** Keys neither revoked nor expired. */
+  countUsableKeys(): Promise<number>;
+}
+
+/** One audit row: who did (or was refused) what, on what, with which outcome. */
+export interface AuditEntry {
+  actorId: string | null;
+  actorName: string | null;
+  role: string | null;
+  action: string;
+  target: string | null;
+  status: number;
+  requestId: string;
+  remote: string | null;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  /** Increasing; also the page cursor. */
+  id: string;
+  at: Date;
+}
+
+export interface AuditFilter {
+  /** Key id, key name or OIDC subject. */
+  actor?: string | undefined;
+  action?: string | undefined;
+  since?: Date | undefined;
+  /** Entries older than this id (the previous page's cursor). */
+  before?: string | undefined;
+  limit: number;
+}
+
+export interface AuditStore {
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first; `next` is the cursor of the following page, null on the last. */
+  listAudit(filter: AuditFilter): Promise<{ entries: StoredAuditEntry[]; next: string | null }>;
+}
+
+export interface Store extends NodeStateStore, KeyStore, AuditStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */

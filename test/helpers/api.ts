@@ -6,25 +6,42 @@ import { catalog } from '../../src/catalog.js';
 import { startApi } from '../../src/api/server.js';
 import { createLogger } from '../../src/log.js';
 import type { Catalog } from '../../src/dag/catalog.js';
-import type { Store } from '../../src/store/types.js';
+import type { Role, Store } from '../../src/store/types.js';
+import type { AuthSettings } from '../../src/api/auth/middleware.js';
+import { issueKey } from '../../src/api/auth/keys.js';
 
 export interface TestApi {
   url: string;
   server: http.Server;
-  /** fetch against the API; a plain object body is sent as JSON. */
+  /** An admin key `call` sends unless told otherwise. */
+  adminKey: string;
+  /**
+   * fetch against the API as the admin key; a plain object body is sent as JSON. An
+   * `authorization` header replaces the key; `authorization: ''` sends none.
+   */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  /** Makes a key with this role (and scope) through the store, as `sluice keys create` does. */
+  makeKey(role: Role, pipelines?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog }): Promise<TestApi> {
+export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings }): Promise<TestApi> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent', 'sluice-api-test');
-  const server = await startApi({ catalog, ...deps, logger }, 0, '127.0.0.1');
+  const auth: AuthSettings = deps.auth ?? { mode: 'on', oidc: null };
+  const server = await startApi({ catalog, ...deps, auth, logger }, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const makeKey = async (role: Role, pipelines?: string[]) =>
+    (await issueKey(deps.store, { name: `test ${role}`, role, pipelines: pipelines ?? null, expiresInMs: null, createdBy: 'test' })).key;
+  // With SLUICE_AUTH=off no key is needed (and a broken store could not make one).
+  const adminKey = auth.mode === 'off' ? '' : await makeKey('admin');
   return {
     url,
     server,
+    adminKey,
+    makeKey,
     async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
+      const { authorization = adminKey ? `Bearer ${adminKey}` : '', ...rest } = headers;
+      const init: RequestInit = { method, headers: { ...rest, ...(authorization === '' ? {} : { authorization }) } };
       if (typeof body === 'string') init.body = body;
       else if (body !== undefined) {
         init.body = JSON.stringify(body);

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
+import { authorize, requireScope, setTarget } from '../auth/middleware.js';
 import { methodNotAllowed } from '../problem.js';
 import { CheckNotRunError, runCheck } from '../runs/check.js';
 import { resolveParams } from '../runs/params.js';
@@ -14,8 +15,10 @@ export function checkRouter({ store, client, taskQueue }: AppDeps): Router {
   const router = Router();
   router
     .route('/pipelines/:name/check')
-    .post(express.json({ limit: '256kb', strict: true }), async (req, res) => {
+    .post(authorize('pipeline.check'), express.json({ limit: '256kb', strict: true }), async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
+      setTarget(res, `pipeline ${name}`);
+      requireScope(res, name, { notFound: `pipeline ${name} not found` });
       const body = checkBody.parse(optionalJsonBody(req));
       const pv = await store.getPipeline(name, body.version);
       if (!pv) {

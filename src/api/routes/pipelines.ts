@@ -6,6 +6,8 @@ import type { PipelineVersion } from '../../store/types.js';
 import { bodyType } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { BadRequestError, InvalidSpecError, NotFoundError, UnsupportedMediaTypeError } from '../errors.js';
+import { authorize, principalOf, requireScope, setTarget } from '../auth/middleware.js';
+import { inScope } from '../auth/roles.js';
 import { methodNotAllowed } from '../problem.js';
 import { pipelineParams, pipelineQuery, type pipelineListResponse, type pipelineResponse, type pipelineVersionResponse } from '../schemas.js';
 
@@ -41,15 +43,22 @@ export function pipelinesRouter({ store, catalog }: AppDeps): Router {
 
   router
     .route('/pipelines')
-    .get(async (_req, res) => {
-      const pipelines = await store.listPipelines();
+    .get(authorize('pipeline.list'), async (_req, res) => {
+      const principal = principalOf(res);
+      const pipelines = (await store.listPipelines()).filter((p) => inScope(principal, p.name));
       const body: z.infer<typeof pipelineListResponse> = {
         pipelines: pipelines.map((p) => ({ ...p, updatedAt: p.updatedAt.toISOString() })),
       };
       res.json(body);
     })
-    .post(specBody, async (req, res) => {
-      const result = validatePipeline(specDocument(req), catalog);
+    .post(authorize('pipeline.create'), specBody, async (req, res) => {
+      const doc = specDocument(req);
+      const name = (doc as { name?: unknown } | null)?.name;
+      if (typeof name === 'string') {
+        setTarget(res, `pipeline ${name}`);
+        requireScope(res, name);
+      }
+      const result = validatePipeline(doc, catalog);
       if (!result.ok) throw new InvalidSpecError(result.errors);
       const saved = await store.putPipeline(result.spec);
       res
@@ -61,8 +70,9 @@ export function pipelinesRouter({ store, catalog }: AppDeps): Router {
 
   router
     .route('/pipelines/:name')
-    .get(async (req, res) => {
+    .get(authorize('pipeline.read'), async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
+      requireScope(res, name, { notFound: `pipeline ${name} not found` });
       const { version } = pipelineQuery.parse(req.query);
       const found = await store.getPipeline(name, version);
       if (!found) {

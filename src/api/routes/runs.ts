@@ -2,10 +2,12 @@
 import express, { Router } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { z } from 'zod';
-import { pauseSignal, resumeSignal, SLUICE_STATUS } from '../../workflows/messages.js';
+import { pauseSignal, resumeSignal, SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
 import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { authorize, principalOf, requireScope, setTarget } from '../auth/middleware.js';
+import { inScope } from '../auth/roles.js';
 import { methodNotAllowed } from '../problem.js';
 import { describeRun } from '../runs/describe.js';
 import { listRuns } from '../runs/list.js';
@@ -30,8 +32,10 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
 
   router
     .route('/pipelines/:name/runs')
-    .post(express.json({ limit: '256kb', strict: true }), async (req, res) => {
+    .post(authorize('run.start'), express.json({ limit: '256kb', strict: true }), async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
+      setTarget(res, `pipeline ${name}`);
+      requireScope(res, name, { notFound: `pipeline ${name} not found` });
       const body = startRunBody.parse(optionalJsonBody(req));
       const pv = await store.getPipeline(name, body.version);
       if (!pv) {
@@ -41,6 +45,7 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
       // Incremental reads continue from the marks the pipeline's last successful run saved.
       const { workflowType, options } = startOptions(pv, params, taskQueue, await store.getNodeStates(pv.name));
       const handle = await client.workflow.start(workflowType, options);
+      setTarget(res, `run ${handle.workflowId}`);
       const created: z.infer<typeof runCreatedResponse> = { runId: handle.workflowId };
       res.status(201).location(`/api/v1/runs/${encodeURIComponent(handle.workflowId)}`).json(created);
     })
@@ -48,17 +53,24 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
 
   router
     .route('/runs')
-    .get(async (req, res) => {
+    .get(authorize('run.list'), async (req, res) => {
       const query = listRunsQuery.parse(req.query);
-      const body: z.infer<typeof runListResponse> = { runs: await listRuns(client, query) };
+      const principal = principalOf(res);
+      if (query.pipeline !== undefined) requireScope(res, query.pipeline, { notFound: `pipeline ${query.pipeline} not found` });
+      // A scoped key lists only its pipelines' runs: the visibility query names them.
+      const within = principal.pipelines === null ? undefined : (await store.listPipelines()).map((p) => p.name).filter((n) => inScope(principal, n));
+      const body: z.infer<typeof runListResponse> = { runs: await listRuns(client, { ...query, within }) };
       res.json(body);
     })
     .all(methodNotAllowed('GET'));
 
   router
     .route('/runs/:runId')
-    .get(async (req, res) => {
+    .get(authorize('run.read'), async (req, res) => {
       const { runId } = runIdParams.parse(req.params);
+      // Scope first: a run outside it is "not found", whatever state it is in.
+      const { desc } = await describeRun(client, runId);
+      requireScope(res, desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
       res.json(await getRunView(client, runId));
     })
     .all(methodNotAllowed('GET'));
@@ -66,9 +78,11 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
   const act = (requested: RunAction) =>
     router
       .route(`/runs/:runId/${requested}`)
-      .post(async (req, res) => {
+      .post(authorize(`run.${requested}`), async (req, res) => {
         const { runId } = runIdParams.parse(req.params);
+        setTarget(res, `run ${runId}`);
         const { handle, desc } = await describeRun(client, runId);
+        requireScope(res, desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
         if (desc.status.name !== 'RUNNING') {
           const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
           throw new ConflictError(`run ${runId} is already ${status}; only a running or paused run can be asked to ${requested}`);

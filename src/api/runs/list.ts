@@ -1,16 +1,16 @@
 // GET /runs: runs from Temporal visibility, newest first.
 import type { Client } from '@temporalio/client';
 import { SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
-import type { RunStatus } from '../../dag/vocabulary.js';
 import type { RunSummary } from '../schemas.js';
 import { runStatus } from './status.js';
-import { visibilityQuery } from './visibility.js';
+import { visibilityQuery, type RunFilter } from './visibility.js';
 
 export async function listRuns(
   client: Client,
-  filter: { pipeline?: string | undefined; status?: RunStatus | undefined; limit: number },
+  filter: RunFilter & { limit: number },
 ): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
+  if (filter.within?.length === 0) return runs;
   const query = visibilityQuery(filter);
   for await (const wf of client.workflow.list({ query, pageSize: Math.min(filter.limit, 1000) })) {
     runs.push({

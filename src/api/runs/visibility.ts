@@ -18,9 +18,17 @@ const STATUS_CLAUSE: Record<RunStatus, string> = {
   cancelled: `ExecutionStatus = 'Canceled'`,
 };
 
-export function visibilityQuery(filter: { pipeline?: string | undefined; status?: RunStatus | undefined }): string {
+export interface RunFilter {
+  pipeline?: string | undefined;
+  status?: RunStatus | undefined;
+  /** Only runs of these pipelines (a scoped key's); an empty list matches nothing. */
+  within?: readonly string[] | undefined;
+}
+
+export function visibilityQuery(filter: RunFilter): string {
   const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
   if (filter.pipeline !== undefined) clauses.push(`${SLUICE_PIPELINE.name} = ${quote(filter.pipeline)}`);
+  if (filter.within !== undefined) clauses.push(`${SLUICE_PIPELINE.name} IN (${filter.within.map(quote).join(', ')})`);
   if (filter.status !== undefined) clauses.push(STATUS_CLAUSE[filter.status]);
   return clauses.join(' AND ');
 }

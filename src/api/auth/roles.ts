@@ -1,0 +1,47 @@
+// Who may do what. Every route names its action; an action needs a role, and each role may do
+// everything the roles before it may: viewer < operator < author < admin.
+import picomatch from 'picomatch';
+import { ROLES, type Role } from '../../store/types.js';
+
+export { ROLES, type Role };
+
+export const ACTIONS = {
+  'pipeline.list': 'viewer',
+  'pipeline.read': 'viewer',
+  'run.list': 'viewer',
+  'run.read': 'viewer',
+  'openapi.read': 'viewer',
+  'run.start': 'operator',
+  'run.pause': 'operator',
+  'run.resume': 'operator',
+  'run.cancel': 'operator',
+  'pipeline.create': 'author',
+  'pipeline.check': 'author',
+  'key.create': 'admin',
+  'key.list': 'admin',
+  'key.revoke': 'admin',
+  'audit.read': 'admin',
+} as const satisfies Record<string, Role>;
+
+export type Action = keyof typeof ACTIONS;
+
+export function roleAllows(role: Role, needed: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
+}
+
+/** Who is calling: a key, an OIDC subject, or everyone (SLUICE_AUTH=off). */
+export interface Principal {
+  kind: 'key' | 'oidc' | 'anonymous';
+  /** Key id or OIDC subject; null when anonymous. */
+  id: string | null;
+  name: string | null;
+  role: Role;
+  /** Pipeline-name globs; null: every pipeline. */
+  pipelines: readonly string[] | null;
+}
+
+/** Whether `principal` may see and act on pipeline `name` (and its runs). */
+export function inScope(principal: Principal, name: string): boolean {
+  if (principal.pipelines === null) return true;
+  return principal.pipelines.some((glob) => picomatch.isMatch(name, glob));
+}
