@@ -42,6 +42,14 @@ export const configSchema = z.object({
   SLUICE_OIDC_AUDIENCE: z.string().min(1).optional(),
   /** Claim whose values (a list or a space/comma-separated string) name the caller's Sluice roles. */
   SLUICE_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Browser origins allowed to call the API (comma-separated, e.g. https://console.acme.com); none by default. */
+  SLUICE_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ error: 'expected origins like https://console.acme.com, comma-separated' }))),
+  /** API requests per minute per caller (key, OIDC subject, or address); 0: no limit. */
+  SLUICE_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

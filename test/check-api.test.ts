@@ -120,7 +120,7 @@ test('a site node is checked by its site worker with the secret only that worker
   // The same secret on a central node: the central worker does not have it, so the site one ran there.
   assert.deepEqual(res.json.nodes.central, {
     ok: false,
-    error: 'config.connection: secret SITE_DB is not set on the worker that runs this node (the central worker); set the environment variable SITE_DB there',
+    error: 'config.connection: secret SITE_DB is not set on the central worker, which runs this node; set the environment variable SITE_DB there',
   });
   assert.equal(res.json.ok, false);
 });

@@ -70,7 +70,7 @@ test('a secret missing from the env fails naming the variable and the site that 
   const result = await check(nodeTask('postgres.write', { connection: { $secret: 'ACME_DW' }, table: 't' }, { site: 'acme' }), run);
   assert.deepEqual(result, {
     ok: false,
-    error: 'config.connection: secret ACME_DW is not set on the worker that runs this node (site acme); set the environment variable ACME_DW there',
+    error: 'config.connection: secret ACME_DW is not set on the worker of site acme, which runs this node; set the environment variable ACME_DW there',
   });
 });
 

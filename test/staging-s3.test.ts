@@ -159,7 +159,7 @@ test("a dataset produced on a site with its own local store stays there: the cen
     assert.equal(p.nodes.load!.attempt, 1, 'not retried: no attempt on this worker could read it');
     assert.equal(
       p.nodes.load!.error,
-      `dataset ${ref.uri} is in the local staging store of the worker that produced it, which this worker (central) cannot read (its store is ${d.centralStore}): ` +
+      `dataset ${ref.uri} is in the local staging store of the worker that produced it, which the central worker cannot read (its store is ${d.centralStore}): ` +
         'a local store is private to its host and site, so run this node on the same site as its input, or give the workers a shared s3:// store (SLUICE_STAGING_URL)',
     );
   }

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { durationSchema } from '../../src/kit/index.js';
+import { credential, durationSchema } from '../../src/kit/index.js';
 import { retrySchema } from '../../src/kit/http/retry.js';
 
 export const databricksReadConfig = z.strictObject({
   /** Workspace URL. */
   host: z.url({ protocol: /^https?$/, error: 'expected the workspace URL, like https://dbc-a1b2c3d4-e5f6.cloud.databricks.com' }),
   /** A personal access or OAuth token; write it as { $secret: NAME }. Sent as `Authorization: Bearer <token>`. */
-  token: z.string().min(1),
+  token: credential(z.string().min(1)),
   warehouseId: z.string().min(1),
   query: z.string().refine((s) => s.trim() !== '', 'must not be empty'),
   catalog: z.string().min(1).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { columnTypesSchema, durationSchema } from '../../src/kit/index.js';
+import { columnTypesSchema, credential, CREDENTIAL_HEADER, durationSchema } from '../../src/kit/index.js';
 import { retrySchema } from '../../src/kit/http/retry.js';
 
 /** An http(s) URL; other schemes (file:, ftp:) are refused so a spec cannot read the worker's disk. */
@@ -48,8 +48,8 @@ export const httpReadConfig = z.strictObject({
   url: httpUrlSchema,
   method: z.enum(['GET', 'POST']).default('GET'),
   /** Values may be `{ $secret: NAME }`; they are never logged or quoted in errors. */
-  headers: z.record(z.string().min(1), z.string()).optional(),
-  query: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  headers: credential(z.record(z.string().min(1), z.string()), { keys: CREDENTIAL_HEADER }).optional(),
+  query: credential(z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])), { keys: CREDENTIAL_HEADER }).optional(),
   /** JSON body of a POST. */
   body: z.json().optional(),
   /** Path of the records array in each response; omitted: the response itself is the array. */

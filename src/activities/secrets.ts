@@ -15,7 +15,7 @@ export function resolveSecrets(value: unknown, env: NodeJS.ProcessEnv, where: st
     if (isSecretRef(v)) {
       const secret = env[v.$secret];
       if (secret === undefined || secret === '') {
-        throw new ConfigError(`${path}: secret ${v.$secret} is not set on the worker that runs this node (${where}); set the environment variable ${v.$secret} there`);
+        throw new ConfigError(`${path}: secret ${v.$secret} is not set on ${where}, which runs this node; set the environment variable ${v.$secret} there`);
       }
       secrets.push(secret);
       return secret;

@@ -5,6 +5,7 @@ import type { AppDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { methodNotAllowed, notFoundHandler, problemHandler } from './problem.js';
 import { auditTrail, authenticate, authorize, requestId } from './auth/middleware.js';
+import { corsFor, DEFAULT_WEB, noFormBodies, rateLimitPerCaller, securityHeaders } from './guards.js';
 import { accessRouter } from './routes/access.js';
 import { checkRouter } from './routes/check.js';
 import { pipelinesRouter } from './routes/pipelines.js';
@@ -30,8 +31,12 @@ function requestLog(logger: Logger): RequestHandler {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const web = deps.web ?? DEFAULT_WEB;
   app.use(requestId);
   app.use(requestLog(deps.logger));
+  app.use(securityHeaders);
+  // Before authentication, so a browser's preflight (which carries no key) is answered.
+  app.use(corsFor(web.corsOrigins));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, auth: deps.auth.mode === 'off' ? 'off' : deps.auth.oidc ? 'keys+oidc' : 'keys' });
@@ -40,6 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   // Everything else needs a principal, and every mutating or refused request is audited.
   app.use(auditTrail(deps.store, deps.logger));
   app.use(authenticate(deps.store, deps.auth, deps.logger));
+  app.use(rateLimitPerCaller(web.ratePerMinute));
+  app.use(noFormBodies);
 
   const api = express.Router();
   let openapi: Record<string, unknown> | undefined;

@@ -73,14 +73,20 @@ export async function startApiFromConfig(
   try {
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth }, config.PORT, options.host);
+    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
     const { port } = server.address() as AddressInfo;
+    // Idempotent answers are kept 24 hours; each API process sweeps the expired ones hourly.
+    const purge = setInterval(() => {
+      store.purgeIdempotency().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not purge idempotent answers'));
+    }, 3_600_000);
+    purge.unref();
     return {
       server,
       url: `http://127.0.0.1:${port}`,
       store,
       ...(devKey ? { devKey } : {}),
       async close() {
+        clearInterval(purge);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();
         await store.close();

@@ -1,4 +1,5 @@
 import type { Catalog } from './catalog.js';
+import { credentialIssues } from './credential.js';
 import { isRecord, type Draft, type DraftNode } from './draft.js';
 import type { ValidationIssue } from './issue.js';
 import { appendPath, formatPath } from './path.js';
@@ -9,7 +10,14 @@ import { parseReadable, valueAt, type Segments } from './zod-issues.js';
 
 /** Unknown node types, malformed secret refs, and config that does not fit its node type's schema. */
 export function checkConfigs(draft: Draft, catalog: Catalog): ValidationIssue[] {
-  return draft.nodes.flatMap((node) => [...checkType(node, catalog), ...checkSecrets(node), ...checkConfig(node, catalog)]);
+  return draft.nodes.flatMap((node) => [...checkType(node, catalog), ...checkSecrets(node), ...checkConfig(node, catalog), ...checkCredentials(node, catalog)]);
+}
+
+/** Literal credentials where the node type's schema expects `{ $secret }`. */
+function checkCredentials(node: DraftNode, catalog: Catalog): ValidationIssue[] {
+  const def = node.type === undefined ? undefined : catalog.get(node.type);
+  if (def === undefined || node.config === undefined) return [];
+  return credentialIssues(def.config, node.config, formatPath(['nodes', node.index, 'config']));
 }
 
 function checkType(node: DraftNode, catalog: Catalog): ValidationIssue[] {

@@ -37,7 +37,7 @@ export {
   type PartFormat,
   type Row,
 } from './dataset.js';
-export { batchSizeSchema, columnTypesSchema, connectionSchema, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
+export { batchSizeSchema, columnTypesSchema, connectionSchema, credential, CREDENTIAL_HEADER, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
 export { CopyBatcher, decodeLastRow } from './copy-text.js';
 export { createS3Client, explainS3Error, isNotFound, type S3Hints, type S3Settings } from './s3.js';
 export { bigintReplacer, csvField, jsonLine, jsonValue } from './text.js';

@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { specHash } from './hash.js';
 import { migrate } from './migrate.js';
 import { auditStore, keyStore } from './access.js';
+import { idempotencyStore } from './idempotency.js';
 import { nodeStateStore } from './node-state.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
@@ -117,6 +118,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
     ...nodeStateStore(pool),
     ...keyStore(pool),
     ...auditStore(pool),
+    ...idempotencyStore(pool),
 
     close: () => pool.end(),
   };

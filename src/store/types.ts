@@ -102,7 +102,30 @@ export interface AuditStore {
   listAudit(filter: AuditFilter): Promise<{ entries: StoredAuditEntry[]; next: string | null }>;
 }
 
-export interface Store extends NodeStateStore, KeyStore, AuditStore {
+/** A stored answer to replay: status, the headers that matter (Location) and the JSON body. */
+export interface StoredAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  | { kind: 'claimed' }
+  | { kind: 'in-progress' }
+  | { kind: 'mismatch' }
+  | { kind: 'answered'; answer: StoredAnswer };
+
+export interface IdempotencyStore {
+  /** Claims `key` for this request, or says why not: in progress, used for another request, or already answered. */
+  claimIdempotency(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>;
+  saveIdempotentAnswer(scope: string, key: string, answer: StoredAnswer): Promise<void>;
+  /** Gives a claimed key back (the request failed on our side), so a retry can go ahead. */
+  releaseIdempotency(scope: string, key: string): Promise<void>;
+  /** Removes answers older than the window; returns how many. */
+  purgeIdempotency(): Promise<number>;
+}
+
+export interface Store extends NodeStateStore, KeyStore, AuditStore, IdempotencyStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/log.js';
 import type { Catalog } from '../../src/dag/catalog.js';
 import type { Role, Store } from '../../src/store/types.js';
 import type { AuthSettings } from '../../src/api/auth/middleware.js';
+import type { WebSettings } from '../../src/api/guards.js';
 import { issueKey } from '../../src/api/auth/keys.js';
 
 export interface TestApi {
@@ -25,7 +26,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings }): Promise<TestApi> {
+export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings }): Promise<TestApi> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent', 'sluice-api-test');
   const auth: AuthSettings = deps.auth ?? { mode: 'on', oidc: null };
   const server = await startApi({ catalog, ...deps, auth, logger }, 0, '127.0.0.1');

@@ -42,8 +42,8 @@ test('postgres.write defaults to append and requires a key for upsert', () => {
     connection: PG,
     table: 'dw.orders',
     mode: 'append',
-    batchSize: 5000,
   });
+  assert.equal(postgresWriteConfig.safeParse({ connection: PG, table: 'dw.orders', batchSize: 10 }).success, false, 'batches are the input\'s parts: no batchSize');
   assert.deepEqual(issues(postgresWriteConfig.safeParse({ connection: PG, table: 'orders', mode: 'upsert' })), [
     'key: required when mode is upsert',
   ]);

@@ -28,7 +28,7 @@ test('upsert without a key is reported at config.key, alongside the config\'s ot
   const load = writeNode('load', ['extract'], { mode: 'upsert', table: '1x', batchSize: 'many' });
   assert.deepEqual(errorsOf(spec([readNode('extract'), load])), [
     'nodes[1].config.table: expected a table name like orders or dw.orders',
-    'nodes[1].config.batchSize: expected number, got string',
+    'nodes[1].config.batchSize: unknown key "batchSize"',
     'nodes[1].config.key: required when mode is upsert',
   ]);
 });

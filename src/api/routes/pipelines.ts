@@ -1,6 +1,8 @@
 // /api/v1/pipelines: the registry of pipeline specs and their versions.
 import express, { Router, type Request } from 'express';
 import type { z } from 'zod';
+import type { Catalog } from '../../dag/catalog.js';
+import { redactCredentials } from '../../dag/credential.js';
 import { parsePipelineText, validatePipeline } from '../../dag/validate.js';
 import type { PipelineVersion } from '../../store/types.js';
 import { bodyType } from '../body.js';
@@ -33,8 +35,16 @@ function specDocument(req: Request): unknown {
   return parsed.value;
 }
 
-function versionBody(v: PipelineVersion): z.infer<typeof pipelineVersionResponse> {
-  return { name: v.name, version: v.version, createdAt: v.createdAt.toISOString(), spec: v.spec };
+/**
+ * A version as the API shows it. Literal credentials are refused at registration; a spec stored
+ * before that rule still never shows one: such values are masked.
+ */
+function versionBody(v: PipelineVersion, catalog: Catalog): z.infer<typeof pipelineVersionResponse> {
+  const nodes = v.spec.nodes.map((n) => {
+    const def = catalog.get(n.type);
+    return def ? { ...n, config: redactCredentials(def.config, n.config) as typeof n.config } : n;
+  });
+  return { name: v.name, version: v.version, createdAt: v.createdAt.toISOString(), spec: { ...v.spec, nodes } };
 }
 
 export function pipelinesRouter({ store, catalog }: AppDeps): Router {
@@ -64,7 +74,7 @@ export function pipelinesRouter({ store, catalog }: AppDeps): Router {
       res
         .status(saved.created ? 201 : 200)
         .location(`/api/v1/pipelines/${saved.name}?version=${saved.version}`)
-        .json(versionBody(saved));
+        .json(versionBody(saved, catalog));
     })
     .all(methodNotAllowed('GET', 'POST'));
 
@@ -78,7 +88,7 @@ export function pipelinesRouter({ store, catalog }: AppDeps): Router {
       if (!found) {
         throw new NotFoundError(version === undefined ? `pipeline ${name} not found` : `pipeline ${name} has no version ${version}`);
       }
-      const body: z.infer<typeof pipelineResponse> = { ...versionBody(found), versions: found.versions };
+      const body: z.infer<typeof pipelineResponse> = { ...versionBody(found, catalog), versions: found.versions };
       res.json(body);
     })
     .all(methodNotAllowed('GET'));

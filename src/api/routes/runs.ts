@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/common';
 import type { z } from 'zod';
 import { pauseSignal, resumeSignal, SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
 import { optionalJsonBody } from '../body.js';
+import { idempotent } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { authorize, principalOf, requireScope, setTarget } from '../auth/middleware.js';
@@ -27,12 +28,13 @@ import {
 
 type RunAction = z.infer<typeof runActionResponse>['requested'];
 
-export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
+export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Router {
+  const once = idempotent(store, logger);
   const router = Router();
 
   router
     .route('/pipelines/:name/runs')
-    .post(authorize('run.start'), express.json({ limit: '256kb', strict: true }), async (req, res) => {
+    .post(authorize('run.start'), express.json({ limit: '256kb', strict: true }), once, async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
       setTarget(res, `pipeline ${name}`);
       requireScope(res, name, { notFound: `pipeline ${name} not found` });
@@ -78,7 +80,7 @@ export function runsRouter({ store, client, taskQueue }: AppDeps): Router {
   const act = (requested: RunAction) =>
     router
       .route(`/runs/:runId/${requested}`)
-      .post(authorize(`run.${requested}`), async (req, res) => {
+      .post(authorize(`run.${requested}`), once, async (req, res) => {
         const { runId } = runIdParams.parse(req.params);
         setTarget(res, `run ${runId}`);
         const { handle, desc } = await describeRun(client, runId);
