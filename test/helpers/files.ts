@@ -25,6 +25,20 @@ export function writeFile(dir: string, name: string, text: string, gzip = false)
   return file;
 }
 
+/**
+ * Writes records 1..total as two files (`a.<ext>` up to `split`, `b.<ext>` after) under `plain/`
+ * and gzipped under `gz/`, each file starting with `header`: a multi-file input in both encodings.
+ */
+export function writeSplitInputs(dir: string, ext: string, total: number, line: (i: number) => string, header = '', split = 12): void {
+  for (const gzip of [false, true]) {
+    for (const [file, from, to] of [[`a.${ext}`, 1, split], [`b.${ext}`, split + 1, total]] as const) {
+      let text = header;
+      for (let i = from; i <= to; i++) text += `${line(i)}\n`;
+      writeFile(dir, `${gzip ? 'gz' : 'plain'}/${file}${gzip ? '.gz' : ''}`, text, gzip);
+    }
+  }
+}
+
 /** A read of `config` resumed from any batch's cursor yields exactly the records (rows and bad ones) after that batch. */
 export async function assertResumesAfterEveryBatch(node: SourceNodeType, config: unknown): Promise<void> {
   const full = await readAll(node, config);

@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
+import { writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
 import { csv } from '../index.js';
 
 const ROWS = 20;
@@ -17,18 +17,8 @@ const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 conformance(csv, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-csv-conformance-'));
-  const write = (name: string, text: string, gzip = false) => {
-    const file = path.join(dir, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
-  };
-  for (const gzip of [false, true]) {
-    for (const [file, from, to] of [['a.csv', 1, 12], ['b.csv', 13, ROWS]] as const) {
-      let text = 'id,label,amount\n';
-      for (let i = from; i <= to; i++) text += `${i},${quote(label(i))},${amount(i)}\n`;
-      write(`${gzip ? 'gz' : 'plain'}/${file}${gzip ? '.gz' : ''}`, text, gzip);
-    }
-  }
+  const write = (file: string, text: string) => writeFile(dir, file, text);
+  writeSplitInputs(dir, 'csv', ROWS, (i) => `${i},${quote(label(i))},${amount(i)}`, 'id,label,amount\n');
   write('bad.csv', 'id,label,amount\n1,one,1.00\n2,two\n3,three,x\n4,"four"x,4.00\n5,five,5.00\n');
   fs.writeFileSync(path.join(dir, 'a-file'), 'not a directory');
   const read = (sub: string) => ({ path: path.join(dir, sub), batchSize: 3, types: { id: 'int', amount: 'numeric' } });

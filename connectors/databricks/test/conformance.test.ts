@@ -5,23 +5,13 @@
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
 import { databricks } from '../index.js';
-import { startDatabricksMock, type MockColumn, type StatementScript } from './mock.js';
+import { ALL_TYPE_COLUMNS, startDatabricksMock, type StatementScript } from './mock.js';
 
 const TOKEN = 'dapi-conformance-3b9f1d2e7c';
 const CHUNKS = 5;
 const PER_CHUNK = 4;
 
-const COLUMNS: MockColumn[] = [
-  { name: 'id', type_name: 'LONG', type_text: 'BIGINT' },
-  { name: 'qty', type_name: 'INT', type_text: 'INT' },
-  { name: 'amount', type_name: 'DECIMAL', type_text: 'DECIMAL(38,9)' },
-  { name: 'ratio', type_name: 'DOUBLE', type_text: 'DOUBLE' },
-  { name: 'ok', type_name: 'BOOLEAN', type_text: 'BOOLEAN' },
-  { name: 'day', type_name: 'DATE', type_text: 'DATE' },
-  { name: 'at', type_name: 'TIMESTAMP', type_text: 'TIMESTAMP' },
-  { name: 'label', type_name: 'STRING', type_text: 'STRING' },
-  { name: 'tags', type_name: 'ARRAY', type_text: 'ARRAY<STRING>' },
-];
+const COLUMNS = ALL_TYPE_COLUMNS;
 
 /** Row i (1-based) as Databricks sends it in JSON_ARRAY: every value a string, or null. */
 function raw(i: number): (string | null)[] {

@@ -13,6 +13,19 @@ export interface MockColumn {
   type_text: string;
 }
 
+/** One column of every Databricks type the connector maps, as the mock's result manifest lists them. */
+export const ALL_TYPE_COLUMNS: MockColumn[] = [
+  { name: 'id', type_name: 'LONG', type_text: 'BIGINT' },
+  { name: 'qty', type_name: 'INT', type_text: 'INT' },
+  { name: 'amount', type_name: 'DECIMAL', type_text: 'DECIMAL(38,9)' },
+  { name: 'ratio', type_name: 'DOUBLE', type_text: 'DOUBLE' },
+  { name: 'ok', type_name: 'BOOLEAN', type_text: 'BOOLEAN' },
+  { name: 'day', type_name: 'DATE', type_text: 'DATE' },
+  { name: 'at', type_name: 'TIMESTAMP', type_text: 'TIMESTAMP' },
+  { name: 'label', type_name: 'STRING', type_text: 'STRING' },
+  { name: 'tags', type_name: 'ARRAY', type_text: 'ARRAY<STRING>' },
+];
+
 export interface StatementScript {
   columns: MockColumn[];
   /** Rows of each chunk, as JSON_ARRAY values (strings or null). */

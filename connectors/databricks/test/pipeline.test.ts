@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { connectorTestEnv, historyText, type ConnectorTestEnv } from '../../../test/helpers/connector.js';
 import { uniqueName, waitFor } from '../../../test/helpers/env.js';
 import { progressOf, spec, startRun } from '../../../test/helpers/pipelines.js';
-import { startDatabricksMock, type DatabricksMock, type MockColumn, type StatementScript } from './mock.js';
+import { ALL_TYPE_COLUMNS, startDatabricksMock, type DatabricksMock, type StatementScript } from './mock.js';
 import type { RunProgress } from '../../../src/workflows/messages.js';
 
 const TOKEN = 'dapi-pipeline-5c6d7e8f9a0b';
@@ -32,17 +32,7 @@ after(async () => {
   await mock?.close();
 });
 
-const COLUMNS: MockColumn[] = [
-  { name: 'id', type_name: 'LONG', type_text: 'BIGINT' },
-  { name: 'qty', type_name: 'INT', type_text: 'INT' },
-  { name: 'amount', type_name: 'DECIMAL', type_text: 'DECIMAL(38,9)' },
-  { name: 'ratio', type_name: 'DOUBLE', type_text: 'DOUBLE' },
-  { name: 'ok', type_name: 'BOOLEAN', type_text: 'BOOLEAN' },
-  { name: 'day', type_name: 'DATE', type_text: 'DATE' },
-  { name: 'at', type_name: 'TIMESTAMP', type_text: 'TIMESTAMP' },
-  { name: 'label', type_name: 'STRING', type_text: 'STRING' },
-  { name: 'tags', type_name: 'ARRAY', type_text: 'ARRAY<STRING>' },
-];
+const COLUMNS = ALL_TYPE_COLUMNS;
 
 /** Row i (1-based) as Databricks sends it in JSON_ARRAY: every value a string, or null. */
 function raw(i: number): (string | null)[] {

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
+import { writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
 import { jsonl } from '../index.js';
 
 const ROWS = 20;
@@ -19,18 +19,8 @@ const row = (i: number): Row => ({
 
 conformance(jsonl, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-jsonl-conformance-'));
-  const write = (name: string, text: string, gzip = false) => {
-    const file = path.join(dir, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, gzip ? zlib.gzipSync(text) : text);
-  };
-  for (const gzip of [false, true]) {
-    for (const [file, from, to] of [['a.jsonl', 1, 12], ['b.jsonl', 13, ROWS]] as const) {
-      let text = '';
-      for (let i = from; i <= to; i++) text += `${JSON.stringify(row(i))}\n`;
-      write(`${gzip ? 'gz' : 'plain'}/${file}${gzip ? '.gz' : ''}`, text, gzip);
-    }
-  }
+  const write = (file: string, text: string) => writeFile(dir, file, text);
+  writeSplitInputs(dir, 'jsonl', ROWS, (i) => JSON.stringify(row(i)), '');
   write('bad.jsonl', '{"id":1,"label":"one"}\n{broken\n[1,2]\n{"id":"x","label":"four"}\n{"id":5,"label":"five"}\n');
   fs.writeFileSync(path.join(dir, 'a-file'), 'not a directory');
   const types = { id: 'int', label: 'text', amount: 'numeric', tags: 'json' };
