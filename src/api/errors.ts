@@ -35,54 +35,45 @@ export class InvalidSpecError extends ApiError {
   }
 }
 
+/** An ApiError class for one status whose only argument is the detail. */
+export function problemClass(status: number, slug: string, title: string) {
+  return class extends ApiError {
+    constructor(detail: string) {
+      super(status, slug, title, detail);
+    }
+  };
+}
+
 /** No valid credentials: the response asks for a bearer token. */
-export class UnauthorizedError extends ApiError {
+export class UnauthorizedError extends problemClass(401, 'unauthorized', 'Unauthorized') {
   override name = 'UnauthorizedError';
-  constructor(detail: string) {
-    super(401, 'unauthorized', 'Unauthorized', detail);
-  }
 }
 
 /** Valid credentials without the role or pipeline scope the request needs. */
-export class ForbiddenError extends ApiError {
+export class ForbiddenError extends problemClass(403, 'forbidden', 'Forbidden') {
   override name = 'ForbiddenError';
-  constructor(detail: string) {
-    super(403, 'forbidden', 'Forbidden', detail);
-  }
 }
 
-export class NotFoundError extends ApiError {
+export class NotFoundError extends problemClass(404, 'not-found', 'Not found') {
   override name = 'NotFoundError';
-  constructor(detail: string) {
-    super(404, 'not-found', 'Not found', detail);
-  }
 }
 
-export class ConflictError extends ApiError {
+export class ConflictError extends problemClass(409, 'conflict', 'Conflict') {
   override name = 'ConflictError';
-  constructor(detail: string) {
-    super(409, 'conflict', 'Conflict', detail);
-  }
+}
+
+export class UnsupportedMediaTypeError extends problemClass(415, 'unsupported-media-type', 'Unsupported media type') {
+  override name = 'UnsupportedMediaTypeError';
+}
+
+export class UnavailableError extends problemClass(503, 'unavailable', 'Service unavailable') {
+  override name = 'UnavailableError';
 }
 
 export class MethodNotAllowedError extends ApiError {
   override name = 'MethodNotAllowedError';
   constructor(readonly allow: string[], detail: string) {
     super(405, 'method-not-allowed', 'Method not allowed', detail);
-  }
-}
-
-export class UnsupportedMediaTypeError extends ApiError {
-  override name = 'UnsupportedMediaTypeError';
-  constructor(detail: string) {
-    super(415, 'unsupported-media-type', 'Unsupported media type', detail);
-  }
-}
-
-export class UnavailableError extends ApiError {
-  override name = 'UnavailableError';
-  constructor(detail: string) {
-    super(503, 'unavailable', 'Service unavailable', detail);
   }
 }
 

@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { principalOf } from './auth/middleware.js';
-import { ApiError, UnsupportedMediaTypeError } from './errors.js';
+import { problemClass, UnsupportedMediaTypeError } from './errors.js';
 
 export interface WebSettings {
   /** Origins allowed to call the API from a browser (SLUICE_CORS_ORIGINS); none by default. */
@@ -17,11 +17,8 @@ export interface WebSettings {
 
 export const DEFAULT_WEB: WebSettings = { corsOrigins: [], ratePerMinute: 1200 };
 
-export class TooManyRequestsError extends ApiError {
+export class TooManyRequestsError extends problemClass(429, 'too-many-requests', 'Too many requests') {
   override name = 'TooManyRequestsError';
-  constructor(detail: string) {
-    super(429, 'too-many-requests', 'Too many requests', detail);
-  }
 }
 
 /** A JSON API needs few of helmet's page-oriented headers, but all of them are harmless here. */
