@@ -2,6 +2,7 @@
 // Temporal's own variable names are used where they exist.
 import { z } from 'zod';
 import path from 'node:path';
+import { payloadKeysSchema } from './codec/keys.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
 
@@ -21,6 +22,10 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   /** HTTP port of the API. */
   PORT: portSchema.default(3000),
+  /** The site policy file of a worker (the same as `sluice worker --policy`). */
+  SLUICE_WORKER_POLICY: z.string().min(1).optional(),
+  /** Where nodes may read and write files when no policy file says otherwise. */
+  SLUICE_DATA_DIR: z.string().min(1).default('data'),
   /** Local staging directory where node datasets are written (per site). */
   SLUICE_STAGING_DIR: z.string().min(1).default(path.join('.sluice', 'staging')),
   /** Stage in S3-compatible storage instead (s3://bucket/prefix), shared by workers on several hosts. */
@@ -48,6 +53,14 @@ export const configSchema = z.object({
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.url({ error: 'expected origins like https://console.acme.com, comma-separated' }))),
+  /** Payload encryption keys, `kid:base64key,...`: the first encrypts, all decrypt; unset: payloads are not encrypted. */
+  SLUICE_PAYLOAD_KEYS: payloadKeysSchema,
+  /** Temporal Web UI origins allowed to call the codec endpoint (/codec) from a browser, comma-separated. */
+  SLUICE_CODEC_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ error: 'expected origins like https://temporal.acme.com, comma-separated' }))),
   /** API requests per minute per caller (key, OIDC subject, or address); 0: no limit. */
   SLUICE_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
