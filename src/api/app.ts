@@ -8,6 +8,7 @@ import { auditTrail, authenticate, authorize, requestId } from './auth/middlewar
 import { corsFor, DEFAULT_WEB, noFormBodies, rateLimitPerCaller, securityHeaders } from './guards.js';
 import { accessRouter } from './routes/access.js';
 import { checkRouter } from './routes/check.js';
+import { codecRouter } from './routes/codec.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
 
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestId);
   app.use(requestLog(deps.logger));
   app.use(securityHeaders);
+  app.use('/codec', codecRouter(deps));
   // Before authentication, so a browser's preflight (which carries no key) is answered.
   app.use(corsFor(web.corsOrigins));
 

@@ -1,5 +1,6 @@
 // What the API needs from the rest of the system; tests pass real instances of each.
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Catalog } from '../dag/catalog.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
@@ -17,4 +18,18 @@ export interface AppDeps {
   auth: AuthSettings;
   /** CORS origins and the per-caller rate limit; defaults: no CORS, 1200 requests a minute. */
   web?: WebSettings;
+  /** The codec endpoint (/codec); default: encryption off, so it answers 404. */
+  codec?: CodecSettings;
+}
+
+/** What the codec endpoint serves, and to which browser origins. */
+export interface CodecSettings {
+  /** The payload codec of SLUICE_PAYLOAD_KEYS; null when payloads are not encrypted. */
+  codec: PayloadCodec | null;
+  /** The namespace whose payloads these keys encrypt (X-Namespace must match when sent). */
+  namespace: string;
+  /** Temporal Web UI origins allowed by CORS (SLUICE_CODEC_CORS_ORIGINS). */
+  origins: readonly string[];
+  /** `sluice dev` on loopback: the dev Web UI's origins, whose calls need no key. Empty elsewhere. */
+  localUiOrigins: readonly string[];
 }

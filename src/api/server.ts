@@ -13,6 +13,9 @@ import { createApp, type AppDeps } from './app.js';
 import { issueKey } from './auth/keys.js';
 import type { AuthSettings } from './auth/middleware.js';
 import { authSettings } from './auth/settings.js';
+import type { CodecSettings } from './deps.js';
+import { PayloadEncryptionCodec } from '../codec/codec.js';
+import { payloadDataConverter } from '../codec/data-converter.js';
 
 const DEV_KEY_NAME = 'sluice dev';
 
@@ -21,6 +24,25 @@ async function issueDevKey(store: Store): Promise<string> {
   for (const k of await store.listKeys()) if (k.name === DEV_KEY_NAME && k.createdBy === DEV_KEY_NAME && !k.revokedAt) await store.revokeKey(k.id);
   const { key } = await issueKey(store, { name: DEV_KEY_NAME, role: 'admin', pipelines: null, expiresInMs: null, createdBy: DEV_KEY_NAME });
   return key;
+}
+
+/**
+ * The codec endpoint's settings: the configured Web UI origins, plus for `sluice dev` its own UI,
+ * which may call without a key only while the API listens on loopback.
+ */
+function codecSettings(config: Config, logger: Logger, host: string | undefined, devUiOrigins: string[]): CodecSettings {
+  const loopback = host !== undefined && /^(127(?:\.\d{1,3}){3}|::1|localhost)$/.test(host);
+  if (devUiOrigins.length > 0 && !loopback && config.SLUICE_PAYLOAD_KEYS) {
+    logger.warn({ host }, 'the API listens beyond this machine, so the dev Web UI cannot decode payloads without a key (see docs/security.md)');
+  }
+  const codec = config.SLUICE_PAYLOAD_KEYS ? new PayloadEncryptionCodec(config.SLUICE_PAYLOAD_KEYS) : null;
+  if (config.SLUICE_PAYLOAD_KEYS) logger.info({ keys: config.SLUICE_PAYLOAD_KEYS }, 'payloads are encrypted; the codec endpoint is /codec');
+  return {
+    codec,
+    namespace: config.TEMPORAL_NAMESPACE,
+    origins: [...new Set([...config.SLUICE_CODEC_CORS_ORIGINS, ...devUiOrigins])],
+    localUiOrigins: loopback ? devUiOrigins : [],
+  };
 }
 
 /** Listens on `port` (0 = any free port) and resolves once the server accepts connections. */
@@ -55,7 +77,7 @@ export interface RunningApi {
 export async function startApiFromConfig(
   config: Config,
   logger: Logger,
-  options: { databaseUrl?: string; maxConnections?: number; host?: string; devKey?: boolean } = {},
+  options: { databaseUrl?: string; maxConnections?: number; host?: string; devKey?: boolean; devUiOrigins?: string[] } = {},
 ): Promise<RunningApi> {
   const databaseUrl = options.databaseUrl ?? config.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
@@ -72,8 +94,10 @@ export async function startApiFromConfig(
   const connection = await connectClient(config);
   try {
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
+    const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
+    const codec = codecSettings(config, logger, options.host, options.devUiOrigins ?? []);
+    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
     const { port } = server.address() as AddressInfo;
     // Idempotent answers are kept 24 hours; each API process sweeps the expired ones hourly.
     const purge = setInterval(() => {

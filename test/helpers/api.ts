@@ -9,6 +9,7 @@ import type { Catalog } from '../../src/dag/catalog.js';
 import type { Role, Store } from '../../src/store/types.js';
 import type { AuthSettings } from '../../src/api/auth/middleware.js';
 import type { WebSettings } from '../../src/api/guards.js';
+import type { CodecSettings } from '../../src/api/deps.js';
 import { issueKey } from '../../src/api/auth/keys.js';
 
 export interface TestApi {
@@ -26,7 +27,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings }): Promise<TestApi> {
+export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings; codec?: CodecSettings }): Promise<TestApi> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent', 'sluice-api-test');
   const auth: AuthSettings = deps.auth ?? { mode: 'on', oidc: null };
   const server = await startApi({ catalog, ...deps, auth, logger }, 0, '127.0.0.1');

@@ -115,14 +115,15 @@ function auditAction(req: Request, res: Response): string {
 /**
  * Writes the audit row of every mutating request and every denied one (401, 403) before the
  * response goes out, so a client that reads the audit log next finds its own request there.
+ * `isRead` says which requests do not mutate (default: GET, HEAD, OPTIONS).
  */
-export function auditTrail(store: AuditStore, logger: Logger): RequestHandler {
+export function auditTrail(store: AuditStore, logger: Logger, isRead: (req: Request) => boolean = (req) => SAFE_METHODS.has(req.method)): RequestHandler {
   return (req, res, next) => {
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
     let written = false;
     res.end = ((...args: unknown[]) => {
       const status = res.statusCode;
-      if (written || (SAFE_METHODS.has(req.method) && status !== 401 && status !== 403)) return end(...args);
+      if (written || (isRead(req) && status !== 401 && status !== 403)) return end(...args);
       written = true;
       const l = locals(res);
       const p = l.principal;
