@@ -1,5 +1,9 @@
+// The spec's graph: duplicate ids, needs that name nothing (or the node itself), and cycles, each
+// found in time linear in nodes plus edges.
+import { stronglyConnected } from './components.js';
 import type { Draft, DraftNode } from './draft.js';
 import type { ValidationIssue } from './issue.js';
+import { MAX_CYCLES } from './limits.js';
 import { formatPath } from './path.js';
 import { findCycle, type PlanNode } from './plan.js';
 import { didYouMean } from './suggest.js';
@@ -47,17 +51,29 @@ export function checkGraph(draft: Draft, graph: DraftGraph): ValidationIssue[] {
   return [...issues, ...checkCycles(graph)];
 }
 
-// One issue per cycle: after reporting one, its nodes are set aside and the rest is searched again.
+// One issue per cycle: after reporting one, its nodes are set aside and the rest of its strongly
+// connected part is searched again. Parts are searched on their own, so many small cycles cost one pass
+// over the graph; MAX_CYCLES bounds the passes a large tangled part can cause.
 function checkCycles(graph: DraftGraph): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  let remaining = graph.nodes;
-  for (let cycle = findCycle(remaining); cycle !== null; cycle = findCycle(remaining)) {
-    const first = graph.ids.get(cycle[0] as string) ?? 0;
-    issues.push({ path: formatPath(['nodes', first, 'needs']), message: `cycle ${cycle.join(' -> ')}` });
-    const onCycle = new Set(cycle);
-    remaining = remaining
-      .filter((n) => !onCycle.has(n.id))
-      .map((n) => ({ id: n.id, needs: n.needs.filter((id) => !onCycle.has(id)) }));
+  const work: PlanNode[][] = [graph.nodes];
+  while (work.length > 0 && issues.length < MAX_CYCLES) {
+    const nodes = work.pop() as PlanNode[];
+    for (const component of stronglyConnected(nodes)) {
+      if (component.length < 2 || issues.length >= MAX_CYCLES) continue;
+      const members = new Set(component.map((i) => (nodes[i] as PlanNode).id));
+      const part = component.map((i) => {
+        const n = nodes[i] as PlanNode;
+        return { id: n.id, needs: n.needs.filter((id) => members.has(id)) };
+      });
+      const cycle = findCycle(part);
+      if (cycle === null) continue;
+      const first = graph.ids.get(cycle[0] as string) ?? 0;
+      issues.push({ path: formatPath(['nodes', first, 'needs']), message: `cycle ${cycle.join(' -> ')}` });
+      const onCycle = new Set(cycle);
+      const rest = part.filter((n) => !onCycle.has(n.id)).map((n) => ({ id: n.id, needs: n.needs.filter((id) => !onCycle.has(id)) }));
+      if (rest.length > 1) work.push(rest);
+    }
   }
   return issues;
 }

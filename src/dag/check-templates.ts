@@ -1,32 +1,61 @@
+// Templates must name something that exists when they are resolved: a declared param, a run field, or
+// the outputs of a node upstream. Upstream-ness is answered for every template of the spec at once
+// (components.ts), so a spec of many nodes reading far-away outputs costs nodes plus edges, not their product.
 import type { DraftGraph } from './check-graph.js';
+import { upstreamAnswers } from './components.js';
 import type { Draft, DraftNode } from './draft.js';
+import { clip } from './echo.js';
 import type { ValidationIssue } from './issue.js';
 import { formatPath } from './path.js';
-import { upstreamClosure } from './plan.js';
 import { didYouMean } from './suggest.js';
 import { templateRefs } from './template.js';
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const RUN_FIELDS = ['id', 'pipeline'];
 
+/** The `{{ }}` references of one node, with the path of the string holding each. */
+export interface NodeTemplateRefs {
+  node: DraftNode;
+  refs: { path: string; ref: string[] }[];
+}
+
+/** Every `{{ }}` in the nodes' config and `when` (a pass over their strings; the checking comes after). */
+export function collectTemplateRefs(nodes: readonly DraftNode[]): NodeTemplateRefs[] {
+  return nodes
+    .map((node) => ({
+      node,
+      refs: [
+        ...templateRefs(node.config ?? {}, formatPath(['nodes', node.index, 'config'])),
+        ...(node.when === undefined ? [] : templateRefs(node.when, formatPath(['nodes', node.index, 'when']))),
+      ],
+    }))
+    .filter((n) => n.refs.length > 0);
+}
+
 /** Every `{{ }}` in a node's config and `when` must name a declared param, a run field, or an upstream node's outputs. */
 export function checkTemplates(draft: Draft, graph: DraftGraph): ValidationIssue[] {
-  const closures = new Map<string, Set<string>>();
-  const closureOf = (id: string): Set<string> => {
-    let closure = closures.get(id);
-    if (closure === undefined) closures.set(id, (closure = upstreamClosure(graph.nodes, id)));
-    return closure;
-  };
-  return draft.nodes.flatMap((node) => {
-    const refs = [
-      ...templateRefs(node.config ?? {}, formatPath(['nodes', node.index, 'config'])),
-      ...(node.when === undefined ? [] : templateRefs(node.when, formatPath(['nodes', node.index, 'when']))),
-    ];
-    if (refs.length === 0) return [];
-    const isUpstream = (id: string): boolean => upstreamOf(node, graph, closureOf, id);
+  return checkTemplateRefs(draft, graph, collectTemplateRefs(draft.nodes));
+}
+
+/** The problems of the collected references. */
+export function checkTemplateRefs(draft: Draft, graph: DraftGraph, collected: readonly NodeTemplateRefs[]): ValidationIssue[] {
+  // From the node's own needs rather than its id, so a node with a duplicate id is judged by what it declares.
+  const queries = collected.map(({ node, refs }) => {
+    const needs = node.needs.map((n) => n.id).filter((id) => id !== node.id && graph.ids.has(id));
+    const direct = new Set(needs);
+    const targets = refs
+      .map(({ ref }) => (ref[0] === 'nodes' && ref[1] !== undefined ? ref[1] : ''))
+      .filter((id) => id !== node.id && graph.ids.has(id) && !direct.has(id));
+    return { needs, direct, targets };
+  });
+  const answers = upstreamAnswers(graph.nodes, queries);
+  return collected.flatMap(({ node, refs }, n) => {
+    const { direct, targets } = queries[n] as (typeof queries)[number];
+    const upstream = new Set(targets.filter((_, m) => answers[n]?.[m] === true));
+    const isUpstream = (id: string): boolean => direct.has(id) || upstream.has(id);
     return refs.flatMap(({ path, ref }) => {
       const problem = refProblem(ref, node, isUpstream, draft, graph);
-      return problem === null ? [] : [{ path, message: `{{ ${ref.join('.')} }}: ${problem}` }];
+      return problem === null ? [] : [{ path, message: `{{ ${clip(ref.join('.'))} }}: ${problem}` }];
     });
   });
 }
@@ -46,26 +75,19 @@ function refProblem(
     case 'params': {
       if (name === undefined || rest.length > 0) return 'expected params.<name>';
       if (draft.params === null || draft.params.has(name)) return null;
-      const declared = draft.params.size === 0 ? 'no params are declared' : `declared params: ${[...draft.params].join(', ')}`;
-      return `unknown param "${name}"${didYouMean(name, draft.params)}; ${declared}`;
+      const declared = draft.params.size === 0 ? 'no params are declared' : `declared params: ${clip([...draft.params].join(', '))}`;
+      return `unknown param "${clip(name)}"${didYouMean(name, draft.params)}; ${declared}`;
     }
     case 'run':
       return name !== undefined && rest.length === 0 && RUN_FIELDS.includes(name) ? null : 'expected run.id or run.pipeline';
     case 'nodes': {
       if (name === undefined || rest[0] !== 'outputs' || rest.length < 2) return 'expected nodes.<id>.outputs.<field>';
       if (name === node.id) return 'a node cannot read its own outputs';
-      if (!graph.ids.has(name)) return `unknown node "${name}"${didYouMean(name, graph.ids.keys())}`;
+      if (!graph.ids.has(name)) return `unknown node "${clip(name)}"${didYouMean(name, graph.ids.keys())}`;
       if (isUpstream(name)) return null;
       return `"${name}" is not upstream of ${node.id === undefined ? 'this node' : `"${node.id}"`}; add it to needs (directly or through another node)`;
     }
     default:
-      return `unknown reference "${root}"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline`;
+      return `unknown reference "${clip(root)}"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline`;
   }
-}
-
-// From the node's own needs rather than its id, so a node with a duplicate id is judged by what it declares.
-// Direct needs are checked first: they are what templates usually read, and cost no closure.
-function upstreamOf(node: DraftNode, graph: DraftGraph, closureOf: (id: string) => Set<string>, target: string): boolean {
-  const needs = node.needs.map((n) => n.id).filter((id) => id !== node.id && graph.ids.has(id));
-  return needs.includes(target) || needs.some((id) => closureOf(id).has(target));
 }

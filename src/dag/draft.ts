@@ -1,3 +1,5 @@
+// A lenient reading of a raw spec for the semantic checks (graph, types, templates, datasets).
+import { MAX_NODE_ID_LENGTH, MAX_NODE_TYPE_LENGTH, MAX_NODES, MAX_SHORT_TEXT_LENGTH } from './limits.js';
 import { formatPath } from './path.js';
 
 /** A need as written, with the path to report problems at. */
@@ -25,33 +27,40 @@ export interface Draft {
 
 /**
  * A lenient reading of a raw spec, so graph, type, template and dataset problems are reported alongside shape
- * errors instead of only after those are fixed. Anything of the wrong type is left out here.
+ * errors instead of only after those are fixed. Anything of the wrong type, or longer than its limit, is left
+ * out here (the shape errors say so), and so are nodes and needs past MAX_NODES: the checks stay bounded.
  */
 export function readDraft(input: unknown): Draft {
   const spec = isRecord(input) ? input : {};
   const nodes = Array.isArray(spec.nodes) ? spec.nodes : [];
   return {
-    nodes: nodes.map((raw: unknown, index) => readNode(isRecord(raw) ? raw : {}, index)),
+    nodes: nodes.slice(0, MAX_NODES).map((raw: unknown, index) => readNode(isRecord(raw) ? raw : {}, index)),
     params: spec.params === undefined ? new Set() : isRecord(spec.params) ? new Set(Object.keys(spec.params)) : null,
   };
 }
 
 function readNode(raw: Record<string, unknown>, index: number): DraftNode {
   const needs: DraftNeed[] = [];
-  if (typeof raw.needs === 'string') needs.push({ id: raw.needs, path: formatPath(['nodes', index, 'needs']) });
+  const id = stringUpTo(raw.needs, MAX_NODE_ID_LENGTH);
+  if (id !== undefined) needs.push({ id, path: formatPath(['nodes', index, 'needs']) });
   if (Array.isArray(raw.needs)) {
-    raw.needs.forEach((id: unknown, j) => {
-      if (typeof id === 'string') needs.push({ id, path: formatPath(['nodes', index, 'needs', j]) });
+    raw.needs.slice(0, MAX_NODES).forEach((need: unknown, j) => {
+      const id = stringUpTo(need, MAX_NODE_ID_LENGTH);
+      if (id !== undefined) needs.push({ id, path: formatPath(['nodes', index, 'needs', j]) });
     });
   }
   return {
     index,
-    id: typeof raw.id === 'string' ? raw.id : undefined,
-    type: typeof raw.type === 'string' ? raw.type : undefined,
+    id: stringUpTo(raw.id, MAX_NODE_ID_LENGTH),
+    type: stringUpTo(raw.type, MAX_NODE_TYPE_LENGTH),
     needs,
     config: raw.config === undefined ? {} : isRecord(raw.config) ? raw.config : undefined,
-    when: typeof raw.when === 'string' ? raw.when : undefined,
+    when: stringUpTo(raw.when, MAX_SHORT_TEXT_LENGTH),
   };
+}
+
+function stringUpTo(v: unknown, max: number): string | undefined {
+  return typeof v === 'string' && v.length <= max ? v : undefined;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,19 @@
+// The pipeline spec (v1) as zod schemas: the one source of its shape, its limits (src/dag/limits.ts)
+// and its normalised types.
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
+import {
+  MAX_DESCRIPTION_LENGTH,
+  MAX_INT32,
+  MAX_NODE_ID_LENGTH,
+  MAX_NODE_TYPE_LENGTH,
+  MAX_NODES,
+  MAX_PARAM_NAME_LENGTH,
+  MAX_PARAMS,
+  MAX_PIPELINE_NAME_LENGTH,
+  MAX_SHORT_TEXT_LENGTH,
+  MAX_SITE_LENGTH,
+} from './limits.js';
 import { CENTRAL } from './vocabulary.js';
 
 export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
@@ -12,11 +26,11 @@ export const SITE_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be longer than 0');
 
 export const retrySpecSchema = z.strictObject({
-  maximumAttempts: z.number().int().min(1).optional(),
+  maximumAttempts: z.number().int().min(1).max(MAX_INT32).optional(),
   initialInterval: positiveDuration.optional(),
   backoffCoefficient: z.number().min(1).optional(),
   maximumInterval: positiveDuration.optional(),
-  nonRetryableErrorTypes: z.array(z.string().min(1)).optional(),
+  nonRetryableErrorTypes: z.array(z.string().min(1).max(MAX_SHORT_TEXT_LENGTH)).max(100).optional(),
 });
 
 function defaultError(type: string) {
@@ -28,7 +42,7 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
-const paramCommon = { description: z.string().optional() };
+const paramCommon = { description: z.string().max(MAX_DESCRIPTION_LENGTH).optional() };
 
 // A discriminated union, so a default of the wrong type is reported at `params.<name>.default`.
 export const paramSpecSchema = z.discriminatedUnion('type', [
@@ -45,24 +59,26 @@ const badRecordLimits = {
 
 const nodeIdSchema = z
   .string()
-  .max(64)
+  .max(MAX_NODE_ID_LENGTH)
   .regex(NODE_ID_PATTERN, 'expected an id of letters, digits, _ and - (starting with a letter or _), no dots');
 
 export const nodeSpecSchema = z.strictObject({
   id: nodeIdSchema,
-  type: z.string().regex(NODE_TYPE_PATTERN, 'expected a node type like postgres.read (<connector>.<verb>)'),
+  type: z.string().max(MAX_NODE_TYPE_LENGTH).regex(NODE_TYPE_PATTERN, 'expected a node type like postgres.read (<connector>.<verb>)'),
   // A single id is accepted too, as in GitHub Actions (`needs: extract`).
   needs: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (typeof v === 'string' ? [v] : v))
+    .pipe(z.array(z.string().max(MAX_NODE_ID_LENGTH)).max(MAX_NODES))
     .default([]),
   site: z
     .string()
+    .max(MAX_SITE_LENGTH)
     .regex(SITE_PATTERN, 'expected a site name of lower-case letters, digits and -')
     // Progress reports central nodes as site "central"; a site of that name would be ambiguous.
     .refine((s) => s !== CENTRAL, `"${CENTRAL}" is reserved for the ${CENTRAL} workers; omit site to run there`)
     .optional(),
-  when: z.string().optional(),
+  when: z.string().max(MAX_SHORT_TEXT_LENGTH).optional(),
   retry: retrySpecSchema.optional(),
   timeout: positiveDuration.optional(),
   heartbeatTimeout: positiveDuration.optional(),
@@ -74,11 +90,12 @@ export const nodeSpecSchema = z.strictObject({
 export const pipelineSpecSchema = z.strictObject({
   name: z
     .string()
-    .max(63)
+    .max(MAX_PIPELINE_NAME_LENGTH)
     .regex(PIPELINE_NAME_PATTERN, 'expected a name of lower-case letters, digits and - (like orders-daily)'),
-  description: z.string().optional(),
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).optional(),
   params: z
-    .record(z.string().regex(PARAM_NAME_PATTERN, 'expected a param name of letters, digits and _'), paramSpecSchema)
+    .record(z.string().max(MAX_PARAM_NAME_LENGTH).regex(PARAM_NAME_PATTERN, 'expected a param name of letters, digits and _'), paramSpecSchema)
+    .refine((p) => Object.keys(p).length <= MAX_PARAMS, `must declare at most ${MAX_PARAMS} params`)
     .optional(),
   defaults: z
     .strictObject({
@@ -89,7 +106,7 @@ export const pipelineSpecSchema = z.strictObject({
     })
     .optional(),
   maxParallel: z.number().int().min(1).max(64).default(4),
-  nodes: z.array(nodeSpecSchema).min(1),
+  nodes: z.array(nodeSpecSchema).min(1).max(MAX_NODES),
 });
 
 /** The normalised spec: durations in ms, `needs` and `config` defaulted, config values as written. */

@@ -21,21 +21,22 @@ export class TemplateError extends Error {
   }
 }
 
-// No braces inside, so `{{ a }} and {{ b }}` is two templates and JSON-ish text is left alone.
-const TEMPLATE = /\{\{\s*([^{}]*?)\s*\}\}/g;
-const SINGLE_TEMPLATE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
+// No braces inside, so `{{ a }} and {{ b }}` is two templates and JSON-ish text is left alone. The spaces
+// around the path are trimmed in code: `\s*([^{}]*?)\s*` would backtrack cubically on a long `{{    `.
+const TEMPLATE = /\{\{([^{}]*)\}\}/g;
+const SINGLE_TEMPLATE = /^\{\{([^{}]*)\}\}$/;
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 /** The path inside a string that is exactly one template (`"{{ params.since }}"`), else null. */
 export function singleTemplate(s: string): string | null {
-  return SINGLE_TEMPLATE.exec(s)?.[1] ?? null;
+  return SINGLE_TEMPLATE.exec(s)?.[1]?.trim() ?? null;
 }
 
 /** Every `{{ }}` reference in a value, with the path of the string holding it; `ref` is the path split on '.'. */
 export function templateRefs(value: unknown, basePath = ''): { path: string; ref: string[] }[] {
   const found: { path: string; ref: string[] }[] = [];
   walk(value, basePath, (s, path) => {
-    for (const match of s.matchAll(TEMPLATE)) found.push({ path, ref: (match[1] ?? '').split('.') });
+    for (const match of s.matchAll(TEMPLATE)) found.push({ path, ref: (match[1] ?? '').trim().split('.') });
     return s;
   });
   return found;
@@ -49,7 +50,7 @@ export function resolveTemplates(value: unknown, ctx: TemplateContext, basePath 
   return walk(value, basePath, (s, path) => {
     const single = singleTemplate(s);
     if (single !== null) return lookupAt(single, ctx, path);
-    return s.replace(TEMPLATE, (_, expr: string) => interpolate(lookupAt(expr, ctx, path)));
+    return s.replace(TEMPLATE, (_, expr: string) => interpolate(lookupAt(expr.trim(), ctx, path)));
   });
 }
 

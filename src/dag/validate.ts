@@ -1,12 +1,21 @@
+// Spec validation: the guard first (limits, text, prototype keys), then shape (zod), graph, types and
+// config, templates and datasets, all reported at once. It is written as steps of bounded work (a slice
+// of nodes at a time), so the API can hand the event loop back between steps (validatePipelineAsync)
+// while the CLI runs them straight through (validatePipeline); both give the same result.
+import { z } from 'zod';
 import type { Catalog } from './catalog.js';
 import { checkConfigs } from './check-config.js';
 import { checkDatasets } from './check-datasets.js';
 import { checkGraph, draftGraph } from './check-graph.js';
-import { checkTemplates } from './check-templates.js';
-import { readDraft } from './draft.js';
+import { checkTemplateRefs, collectTemplateRefs, type NodeTemplateRefs } from './check-templates.js';
+import { isRecord, readDraft, type Draft } from './draft.js';
+import { clipMessage } from './echo.js';
+import { capIssues, guardValue } from './guard.js';
 import type { ValidationIssue } from './issue.js';
+import { MAX_NODES } from './limits.js';
 import { formatPath } from './path.js';
-import { pipelineSpecSchema, type PipelineSpec } from './spec.js';
+import { nodeSpecSchema, pipelineSpecSchema, type NodeSpec, type PipelineSpec } from './spec.js';
+import { suggestionBudget, withSuggestionBudget } from './suggest.js';
 import { parseReadable } from './zod-issues.js';
 
 export type { ValidationIssue } from './issue.js';
@@ -15,24 +24,89 @@ export { parsePipelineText } from './parse-text.js';
 
 export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; errors: ValidationIssue[] };
 
+/** Nodes per step: a step costs a few milliseconds however large the spec. */
+const NODES_PER_STEP = 200;
+
+// The spec without its nodes, which are parsed a slice at a time with nodeSpecSchema.
+const specHeadSchema = pipelineSpecSchema.extend({ nodes: z.array(z.unknown()).min(1).max(MAX_NODES) });
+
 /**
  * Checks a raw spec against the catalog and reports every problem at once, each with its path. On success the
  * spec is normalised (durations in ms, defaults filled in); config values stay as written, templates and secret
  * refs included, because they are resolved only at run time.
  */
 export function validatePipeline(input: unknown, catalog: Catalog): ValidationResult {
-  const parsed = parseReadable(pipelineSpecSchema, input);
+  const budget = suggestionBudget();
+  const steps = validationSteps(input, catalog);
+  for (;;) {
+    const step = withSuggestionBudget(budget, () => steps.next());
+    if (step.done) return step.value;
+  }
+}
+
+/** The same as validatePipeline, giving the event loop back whenever a step has run for `sliceMs`. */
+export async function validatePipelineAsync(input: unknown, catalog: Catalog, sliceMs = 10): Promise<ValidationResult> {
+  const budget = suggestionBudget();
+  const steps = validationSteps(input, catalog);
+  let since = performance.now();
+  for (;;) {
+    const step = withSuggestionBudget(budget, () => steps.next());
+    if (step.done) return step.value;
+    if (performance.now() - since >= sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
+}
+
+function* validationSteps(input: unknown, catalog: Catalog): Generator<void, ValidationResult, void> {
+  // Past the guard, every walk below is bounded in depth and every quoted key in length.
+  const guarded = guardValue(input);
+  if (guarded.length > 0) return { ok: false, errors: guarded };
+  yield;
+
+  const shape: ValidationIssue[] = [];
+  const head = parseReadable(specHeadSchema, input);
+  if (!head.success) shape.push(...head.issues.map((i) => ({ path: formatPath(i.segments), message: i.message })));
+  // Nodes are parsed even when the rest of the spec is wrong, so their problems are reported too.
+  const rawNodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]).slice(0, MAX_NODES) : [];
+  const nodes: NodeSpec[] = [];
+  for (let start = 0; start < rawNodes.length; start += NODES_PER_STEP) {
+    rawNodes.slice(start, start + NODES_PER_STEP).forEach((raw, k) => {
+      const parsed = parseReadable(nodeSpecSchema, raw);
+      if (parsed.success) nodes.push(parsed.data);
+      else shape.push(...parsed.issues.map((i) => ({ path: formatPath(['nodes', start + k, ...i.segments]), message: i.message })));
+    });
+    yield;
+  }
+
   const draft = readDraft(input);
   const graph = draftGraph(draft);
-  const errors = byNode(dedupe([
-    ...(parsed.success ? [] : parsed.issues.map((i) => ({ path: formatPath(i.segments), message: i.message }))),
-    ...checkGraph(draft, graph),
-    ...checkConfigs(draft, catalog),
-    ...checkTemplates(draft, graph),
-    ...checkDatasets(draft, graph, catalog),
-  ]));
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
-  return { ok: true, spec: parsed.data };
+  const graphIssues = checkGraph(draft, graph);
+  yield;
+
+  const configIssues: ValidationIssue[] = [];
+  const refs: NodeTemplateRefs[] = [];
+  const datasetIssues: ValidationIssue[] = [];
+  for (const part of slices(draft)) {
+    configIssues.push(...checkConfigs(part, catalog));
+    refs.push(...collectTemplateRefs(part.nodes));
+    datasetIssues.push(...checkDatasets(part, graph, catalog));
+    yield;
+  }
+  const templateIssues = checkTemplateRefs(draft, graph, refs);
+
+  const errors = byNode(dedupe([...shape, ...graphIssues, ...configIssues, ...templateIssues, ...datasetIssues]));
+  if (errors.length > 0 || !head.success) {
+    return { ok: false, errors: capIssues(errors).map((e) => ({ path: e.path, message: clipMessage(e.message) })) };
+  }
+  return { ok: true, spec: { ...head.data, nodes } };
+}
+
+function* slices(draft: Draft): Generator<Draft> {
+  for (let start = 0; start < draft.nodes.length; start += NODES_PER_STEP) {
+    yield { ...draft, nodes: draft.nodes.slice(start, start + NODES_PER_STEP) };
+  }
 }
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
@@ -45,8 +119,11 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   });
 }
 
-// Spec-level problems first, then each node's problems together, in spec order.
+// Spec-level problems first, then each node's problems together, in spec order (a stable sort).
 function byNode(issues: ValidationIssue[]): ValidationIssue[] {
   const nodeIndex = (i: ValidationIssue): number => Number(/^nodes\[(\d+)\]/.exec(i.path)?.[1] ?? -1);
-  return [...issues].sort((a, b) => nodeIndex(a) - nodeIndex(b));
+  return issues
+    .map((issue, order) => ({ issue, order, node: nodeIndex(issue) }))
+    .sort((a, b) => a.node - b.node || a.order - b.order)
+    .map((e) => e.issue);
 }

@@ -1,0 +1,63 @@
+// Every limit on what a client may send, declared once: the spec schema, the value guard, the
+// parsers, the API and docs/api.md ("Limits") all read these numbers, so the documentation, the
+// checks and the messages cannot drift apart. They keep any one request cheap to check (a fast 4xx,
+// never a held event loop) and keep what Temporal, Node timers and PostgreSQL accept.
+
+/** Largest 32-bit signed integer: versions, attempts (PostgreSQL `integer`, protobuf `int32`). */
+export const MAX_INT32 = 2_147_483_647;
+
+/**
+ * Longest duration (ms) anywhere in a spec: Node timers hold at most 2^31-1 ms (24d 20h 31m 23.647s)
+ * and fire at once beyond it, so a longer timeout would silently mean "no time at all".
+ */
+export const MAX_DURATION_MS = MAX_INT32;
+
+/** Body sizes, in bytes, as the body parsers take them. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** YAML parses ~20x slower than JSON: larger specs must be sent as JSON. */
+export const MAX_YAML_SPEC_BYTES = 128 * 1024;
+export const MAX_RUN_BODY_BYTES = 256 * 1024;
+export const MAX_KEY_BODY_BYTES = 16 * 1024;
+
+/** What a YAML document may expand to through aliases (approximately its size as JSON). */
+export const MAX_YAML_EXPANDED_BYTES = MAX_SPEC_BYTES;
+/** How long the YAML parser may work on one document before the request is refused. */
+export const YAML_PARSE_TIMEOUT_MS = 2_000;
+
+/** Nesting of objects and arrays in any body, the document itself being level 1 (a node's config starts at level 4). */
+export const MAX_DEPTH = 32;
+/** Longest string anywhere in a body (a SQL query, a template...), in UTF-16 code units. */
+export const MAX_STRING_LENGTH = 65_536;
+/** Longest object key anywhere in a body. */
+export const MAX_KEY_LENGTH = 128;
+
+/** Nodes in one spec. */
+export const MAX_NODES = 10_000;
+/** Declared params in one spec. */
+export const MAX_PARAMS = 256;
+
+export const MAX_PIPELINE_NAME_LENGTH = 63;
+export const MAX_NODE_ID_LENGTH = 64;
+export const MAX_NODE_TYPE_LENGTH = 64;
+export const MAX_SITE_LENGTH = 63;
+export const MAX_PARAM_NAME_LENGTH = 64;
+export const MAX_DESCRIPTION_LENGTH = 4_096;
+/** `when` conditions and error type names. */
+export const MAX_SHORT_TEXT_LENGTH = 1_024;
+
+/** At most this much of a value a client sent is quoted back in a message. */
+export const MAX_ECHO = 200;
+/** Problems reported for one spec or body; past this, one more entry says how many were left out. */
+export const MAX_ISSUES = 100;
+/** Cycles reported for one spec (each costs a pass over its strongly connected part). */
+export const MAX_CYCLES = 20;
+
+/** "Did you mean" is offered for names up to this long... */
+export const MAX_SUGGEST_LENGTH = 32;
+/** ...among at most this many candidates... */
+export const MAX_SUGGEST_CANDIDATES = 1_000;
+/** ...for at most this many names per validation. */
+export const MAX_SUGGESTIONS = 50;
+
+/** Keys that would reach an object's prototype when copied onto a plain object; never valid in a body. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
