@@ -11,6 +11,7 @@ import { planChecks } from '../src/workflows/check.js';
 import type { NodeCheckTask } from '../src/workflows/messages.js';
 import { createTestDatabase, uniqueName, type TestDatabase } from './helpers/env.js';
 import { spec } from './helpers/pipelines.js';
+import { testPolicy } from './helpers/access.js';
 
 let db: TestDatabase;
 const logger = createLogger('silent');
@@ -57,7 +58,7 @@ after(async () => {
 
 test('a config that does not match the schema after secret resolution fails with its config path, without the secret', async () => {
   const secret = 'mysql://root:s3cret-pw-41@db.internal/shop';
-  const check = nodeChecker({ connectors, env: { SHOP_DB: secret }, logger });
+  const check = nodeChecker({ connectors, env: { SHOP_DB: secret }, logger, policy: testPolicy });
   const result = await check(nodeTask('postgres.read', { connection: { $secret: 'SHOP_DB' }, query: 'select 1' }), run);
   assert.equal(result.ok, false);
   assert.ok('error' in result);
@@ -66,7 +67,7 @@ test('a config that does not match the schema after secret resolution fails with
 });
 
 test('a secret missing from the env fails naming the variable and the site that must set it', async () => {
-  const check = nodeChecker({ connectors, env: {}, logger });
+  const check = nodeChecker({ connectors, env: {}, logger, policy: testPolicy });
   const result = await check(nodeTask('postgres.write', { connection: { $secret: 'ACME_DW' }, table: 't' }, { site: 'acme' }), run);
   assert.deepEqual(result, {
     ok: false,
@@ -79,7 +80,7 @@ test('a reachable source passes with its duration, and a wrong database fails wi
   good.password = 'pw-not-needed-71';
   const wrong = new URL(good);
   wrong.pathname = `/${db.name}_missing`;
-  const check = nodeChecker({ connectors, env: { SRC: good.toString(), DST: wrong.toString() }, logger });
+  const check = nodeChecker({ connectors, env: { SRC: good.toString(), DST: wrong.toString() }, logger, policy: testPolicy });
   const ok = await check(nodeTask('postgres.read', { connection: { $secret: 'SRC' }, query: 'select 1 as x' }), run);
   assert.equal(ok.ok, true);
   assert.ok('ms' in ok && ok.ms >= 0, JSON.stringify(ok));
@@ -88,13 +89,13 @@ test('a reachable source passes with its duration, and a wrong database fails wi
 });
 
 test('a failed check is a result whose message has every secret value scrubbed', async () => {
-  const check = nodeChecker({ connectors: [fake], env: { API_URL: 'https://user:tok-9931@api.example.com/v1' }, logger });
+  const check = nodeChecker({ connectors: [fake], env: { API_URL: 'https://user:tok-9931@api.example.com/v1' }, logger, policy: testPolicy });
   const result = await check(nodeTask('fake.leak', { url: { $secret: 'API_URL' } }), run);
   assert.deepEqual(result, { ok: false, error: 'cannot reach ***' });
 });
 
 test('a node type without a check is skipped once its config parses, and fails when it does not', async () => {
-  const check = nodeChecker({ connectors, env: {}, logger });
+  const check = nodeChecker({ connectors, env: {}, logger, policy: testPolicy });
   assert.deepEqual(await check(nodeTask('transform.map', { rename: { a: 'b' } }), run), { ok: true, skipped: 'no check for this node type' });
   const bad = await check(nodeTask('transform.map', { rename: { a: 5 } }), run);
   assert.equal(bad.ok, false);
@@ -102,7 +103,7 @@ test('a node type without a check is skipped once its config parses, and fails w
 });
 
 test('a check that does not answer within its timeout fails and is told to stop', async () => {
-  const check = nodeChecker({ connectors: [fake], env: {}, logger });
+  const check = nodeChecker({ connectors: [fake], env: {}, logger, policy: testPolicy });
   const started = Date.now();
   const result = await check(nodeTask('fake.hang', {}, { timeoutMs: 1500 }), run);
   assert.deepEqual(result, { ok: false, error: 'the check did not finish within 1500ms' });
@@ -111,7 +112,7 @@ test('a check that does not answer within its timeout fails and is told to stop'
 });
 
 test('a node type this worker does not have fails instead of throwing', async () => {
-  const check = nodeChecker({ connectors, env: {}, logger });
+  const check = nodeChecker({ connectors, env: {}, logger, policy: testPolicy });
   assert.deepEqual(await check(nodeTask('kafka.read', {}, { site: 'acme' }), run), { ok: false, error: 'node type kafka.read is not installed on the worker of site acme' });
 });
 

@@ -14,14 +14,14 @@ export const csv: Connector = {
       description: 'Streams the records of CSV files (a file, a directory or a glob, in name order) into a dataset; resumable mid-file.',
       config: csvReadConfig,
       read,
-      check: async (config) => checkReadable(config.path),
+      check: async (config, ctx) => checkReadable(config.path, ctx.access),
     }),
     sink({
       verb: 'write',
       description: 'Writes an upstream dataset as CSV files into a directory, one file per part, ending with a _SUCCESS manifest.',
       config: csvWriteConfig,
       open,
-      check: async (config) => checkWritable(config.path),
+      check: async (config, ctx) => checkWritable(config.path, ctx.access),
     }),
   ],
 };

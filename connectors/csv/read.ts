@@ -109,7 +109,7 @@ async function columnNames(files: readonly SourceFile[], config: CsvReadConfig):
 }
 
 export async function* read(config: CsvReadConfig, ctx: SourceContext): AsyncGenerator<SourceBatch> {
-  const files = await listFiles(config.path);
+  const files = await listFiles(config.path, ctx.access);
   const columns = await columnNames(files, config);
   for (const name of Object.keys(config.types ?? {})) {
     if (!columns.includes(name)) throw new ConfigError(`config.types.${name}: no such column in ${files[0]!.name} (columns: ${columns.join(', ')})`);

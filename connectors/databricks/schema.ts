@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credential, durationSchema } from '../../src/kit/index.js';
+import { code, credential, durationSchema } from '../../src/kit/index.js';
 import { retrySchema } from '../../src/kit/http/retry.js';
 
 export const databricksReadConfig = z.strictObject({
@@ -8,7 +8,7 @@ export const databricksReadConfig = z.strictObject({
   /** A personal access or OAuth token; write it as { $secret: NAME }. Sent as `Authorization: Bearer <token>`. */
   token: credential(z.string().min(1)),
   warehouseId: z.string().min(1),
-  query: z.string().refine((s) => s.trim() !== '', 'must not be empty'),
+  query: code('sql', z.string().refine((s) => s.trim() !== '', 'must not be empty')),
   catalog: z.string().min(1).optional(),
   schema: z.string().min(1).optional(),
   /** Bound to the query's `:name` markers, so values never get spliced into SQL. */

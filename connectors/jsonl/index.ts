@@ -14,14 +14,14 @@ export const jsonl: Connector = {
       description: 'Streams JSON-lines files (one object per line; a file, a directory or a glob, in name order) into a dataset; resumable mid-file.',
       config: jsonlReadConfig,
       read,
-      check: async (config) => checkReadable(config.path),
+      check: async (config, ctx) => checkReadable(config.path, ctx.access),
     }),
     sink({
       verb: 'write',
       description: 'Writes an upstream dataset as JSON-lines files into a directory, one file per part, ending with a _SUCCESS manifest.',
       config: jsonlWriteConfig,
       open,
-      check: async (config) => checkWritable(config.path),
+      check: async (config, ctx) => checkWritable(config.path, ctx.access),
     }),
   ],
 };

@@ -89,7 +89,7 @@ export function parseLine(line: Line, file: SourceFile, schema: ReadonlyMap<stri
 }
 
 export async function* read(config: JsonlReadConfig, ctx: SourceContext): AsyncGenerator<SourceBatch> {
-  const files = await listFiles(config.path);
+  const files = await listFiles(config.path, ctx.access);
   const schema = await inferSchema(files, config);
   const types = new Map(schema.map((c) => [c.name, c.type]));
   yield* readFiles(config, ctx, files, {

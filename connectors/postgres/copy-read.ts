@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { type ColumnSchema, CopyBatcher, type CopyChunk, decodeLastRow, type SourceBatch, type SourceContext } from '../../src/kit/index.js';
+import { oneStatement } from './connect.js';
 import { stateAfter } from './incremental.js';
 import { lastKey, type KeysetCursor } from './keyset.js';
 import { offsetQuery, sqlError, streamQuery, type Bound, type KeysetPlan, type ProbedField } from './plan.js';
@@ -24,6 +25,13 @@ export function copySchema(fields: readonly ProbedField[], params: readonly unkn
 
 /** Streams `COPY (sql) TO STDOUT` in batches of `size` rows (bounded memory: the stream waits while a batch is staged). */
 async function* copyBatches(client: pg.Client, sql: string, size: number, sqlPath: string): AsyncIterable<CopyChunk> {
+  // COPY goes through the simple protocol, which runs every statement of its text: first make sure
+  // the text is one statement, as the extended protocol does (a second one fails to parse there).
+  try {
+    await client.query(oneStatement(`SELECT * FROM (${sql}) AS sluice_one LIMIT 0`));
+  } catch (err) {
+    throw sqlError(err, sqlPath);
+  }
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
   // Leaving early (a pause) ends the client mid-COPY, which fails the stream: that is expected.
   stream.on('error', () => undefined);

@@ -1,18 +1,40 @@
 // The postgres connector: keyset-paged (optionally incremental) reads and exactly-once table loads.
-import { type Connector, sink, source } from '../../src/kit/index.js';
-import { connect } from './connect.js';
+import { ConfigError, type Connector, type ConnectorContext, sink, source } from '../../src/kit/index.js';
+import { connect, oneStatement } from './connect.js';
 import { isKeyset, planKeyset, queryBody, sqlError } from './plan.js';
 import { read } from './read.js';
 import { postgresReadConfig, postgresWriteConfig } from './schema.js';
 import { open } from './write.js';
 
-async function checkConnection(connection: string, nodeId: string, side: 'source' | 'destination', probe: string, params: unknown[] = []): Promise<void> {
-  const client = await connect(connection, nodeId, side);
+/**
+ * Connects and runs `probe`. A source's probe runs in a read-only transaction that is rolled back,
+ * under a statement timeout, so even a hostile query text cannot change or hold anything.
+ */
+async function checkConnection(connection: string, ctx: ConnectorContext, side: 'source' | 'destination', probe: string, params: unknown[] = []): Promise<void> {
+  const client = await connect(connection, ctx.nodeId, side, ctx.access);
   try {
-    await client.query(probe, params);
+    if (side === 'destination') {
+      await client.query(probe, params);
+      return;
+    }
+    await client.query('BEGIN READ ONLY');
+    try {
+      await client.query("SET LOCAL statement_timeout = '10s'");
+      // The extended protocol runs exactly one statement: a query text smuggling a second one fails.
+      await client.query(oneStatement(probe, params));
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** A read's query must be one that only reads: the check never hands anything else to EXPLAIN (EXPLAIN ANALYZE executes). */
+function readOnlyQuery(body: string): string {
+  const text = body.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, '');
+  if (!/^(select|with|values|table)\b/i.test(text)) throw new ConfigError('config.query: a read runs a query that reads: start it with SELECT, WITH, VALUES or TABLE');
+  return body;
 }
 
 export const postgres: Connector = {
@@ -28,11 +50,11 @@ export const postgres: Connector = {
         // A zero-row probe (keyset) or EXPLAIN (query) checks the connection, tables and columns without reading.
         if (!isKeyset(config)) {
           // A query the database refuses is config.query's fault, as the read itself reports it.
-          return checkConnection(config.connection, ctx.nodeId, 'source', `EXPLAIN ${queryBody(config)}`, config.params ?? []).catch((err: unknown) => {
+          return checkConnection(config.connection, ctx, 'source', `EXPLAIN ${readOnlyQuery(queryBody(config))}`, config.params ?? []).catch((err: unknown) => {
             throw sqlError(err, 'config.query');
           });
         }
-        const client = await connect(config.connection, ctx.nodeId, 'source');
+        const client = await connect(config.connection, ctx.nodeId, 'source', ctx.access);
         try {
           await planKeyset(client, config);
         } finally {
@@ -45,7 +67,7 @@ export const postgres: Connector = {
       description: 'Loads an upstream dataset into a Postgres table (append, replace or upsert), exactly once.',
       config: postgresWriteConfig,
       open,
-      check: async (config, ctx) => checkConnection(config.connection, ctx.nodeId, 'destination', 'SELECT 1'),
+      check: async (config, ctx) => checkConnection(config.connection, ctx, 'destination', 'SELECT 1'),
     }),
   ],
 };

@@ -7,7 +7,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Row, SourceBatch, SourceContext } from '../../src/kit/index.js';
 import type { PostgresReadConfig } from './schema.js';
-import { connect } from './connect.js';
+import { connect, oneStatement, readOnlySession } from './connect.js';
 import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';
 import { firstBound, readKeyset } from './keyset.js';
 import { isKeyset, offsetQuery, planKeyset, queryBody, sqlError, type ProbedField } from './plan.js';
@@ -49,7 +49,7 @@ async function* readByOffset(client: pg.Client, config: PostgresReadConfig, ctx:
 async function probeQuery(client: pg.Client, config: PostgresReadConfig): Promise<ProbedField[] | null> {
   if ((config.params ?? []).length > 0) return null;
   try {
-    const probe = await client.query(`SELECT * FROM (${queryBody(config)}) AS sluice_source LIMIT 0`);
+    const probe = await client.query(oneStatement(`SELECT * FROM (${queryBody(config)}) AS sluice_source LIMIT 0`));
     return probe.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
   } catch (err) {
     throw sqlError(err, 'config.query');
@@ -71,8 +71,9 @@ async function* readWith(client: pg.Client, config: PostgresReadConfig, ctx: Sou
 }
 
 export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
-  const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source');
+  const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source', ctx.access);
   try {
+    await readOnlySession(client, config.statementTimeout);
     yield* readWith(client, config, ctx);
   } finally {
     await client.end().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { batchSizeSchema, connectionSchema, datasetInputSchema } from '../../src/kit/index.js';
+import { batchSizeSchema, code, connectionSchema, datasetInputSchema, durationSchema } from '../../src/kit/index.js';
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -11,18 +11,18 @@ export const postgresReadConfig = z
   .strictObject({
     connection: connectionSchema,
     /** Query mode: any SELECT; resumable by OFFSET, or by keyset when `key` is set. */
-    query: z
-      .string()
-      .refine((s) => s.trim() !== '', 'must not be empty')
-      .optional(),
+    query: code(
+      'sql',
+      z.string().refine((s) => s.trim() !== '', 'must not be empty'),
+    ).optional(),
     /** Table mode: reads `columns` of `table` filtered by `where`, by keyset over `key` (default: its primary key). */
     table: tableName.optional(),
     columns: z.array(columnName).min(1).optional(),
     /** A SQL condition; it may use $1, $2, ... from params. */
-    where: z
-      .string()
-      .refine((s) => s.trim() !== '', 'must not be empty')
-      .optional(),
+    where: code(
+      'sql',
+      z.string().refine((s) => s.trim() !== '', 'must not be empty'),
+    ).optional(),
     // Bound to $1, $2, ... so values never get spliced into SQL.
     params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
     /** A unique, NOT NULL ordering key: each batch is `WHERE (key) > (last key) ORDER BY key LIMIT batchSize`. */
@@ -30,6 +30,8 @@ export const postgresReadConfig = z
     /** Reads only rows whose `column` is past the mark the last successful run saved. */
     incremental: z.strictObject({ column: columnName }).optional(),
     batchSize: batchSizeSchema,
+    /** Longest any one statement of the read may run (a whole COPY is one statement). */
+    statementTimeout: durationSchema.default(3_600_000),
   })
   .superRefine(
     (config, ctx) => {

@@ -17,7 +17,7 @@ export const s3WriteConfig = z.strictObject({
   endpoint: z.url().optional(),
   region: z.string().min(1).optional(),
   /** Usually `{ accessKeyId: { $secret: A }, secretAccessKey: { $secret: B } }`; the worker's AWS default chain when unset. */
-  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: credential(z.string().min(1)) }).optional(),
+  credentials: z.strictObject({ accessKeyId: credential(z.string().min(1), { literal: 'allowed' }), secretAccessKey: credential(z.string().min(1)) }).optional(),
   /** Path-style URLs; default: on when `endpoint` is set. */
   forcePathStyle: z.boolean().optional(),
   /** Objects larger than this are sent as a multipart upload in parts of this size (S3's minimum is 5 MiB). */

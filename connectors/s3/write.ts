@@ -4,7 +4,7 @@
 // part objects an earlier, larger load left there, and writes the new manifest last.
 import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ConfigError, createS3Client, explainS3Error, isNotFound, type S3Hints, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
+import { type Access, ConfigError, createS3Client, explainS3Error, isNotFound, type S3Hints, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
 import { contentType, encodeObject, extension } from './format.js';
 import { MANIFEST_NAME, objectName, PART_OBJECT, type ManifestObject, type S3Manifest } from './manifest.js';
 import type { S3WriteConfig } from './schema.js';
@@ -18,7 +18,17 @@ const META_RUN = 'sluice-run';
 const META_NODE = 'sluice-node';
 const META_ROWS = 'sluice-rows';
 
-export function s3Client(config: S3WriteConfig): S3Client {
+/**
+ * A client for the config's store, once the site's policy allows its host. A custom endpoint must
+ * come with explicit credentials: the worker's own AWS credentials are never signed over to a
+ * host the spec names.
+ */
+export async function s3Client(config: S3WriteConfig, access: Access): Promise<S3Client> {
+  if (config.endpoint && !config.credentials) {
+    throw new ConfigError('config.credentials: required with config.endpoint, so the worker\'s own AWS credentials are never sent to another host: give { accessKeyId, secretAccessKey } as { $secret }');
+  }
+  const host = config.endpoint ? new URL(config.endpoint) : new URL(`https://s3.${config.region ?? process.env.AWS_REGION ?? 'us-east-1'}.amazonaws.com`);
+  await access.egress(host, config.endpoint ? 'config.endpoint' : 'config.region');
   return createS3Client({
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     ...(config.region ? { region: config.region } : {}),
@@ -48,7 +58,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 export async function open(config: S3WriteConfig, ctx: SinkContext): Promise<SinkWriter> {
-  const client = s3Client(config);
+  const client = await s3Client(config, ctx.access);
   const base = keyPrefix(config.prefix);
   const ext = extension(config);
   const manifestKey = base + MANIFEST_NAME;

@@ -2,20 +2,23 @@
 // and the API report one that does not compile at its path; unknown fields are caught when the node
 // starts and sees its input's columns.
 import { z } from 'zod';
-import { datasetInputSchema } from '../../src/kit/index.js';
+import { code, datasetInputSchema } from '../../src/kit/index.js';
 import { expressionProblem } from './expr.js';
 
 export const CAST_TYPES = ['string', 'int', 'bigint', 'float', 'numeric', 'boolean', 'json', 'timestamp'] as const;
 
 /** A CEL expression over the fields of a row. */
-export const expressionSchema = z
+export const expressionSchema = code(
+  'cel',
+  z
   .string()
   .min(1, 'must not be empty')
   .superRefine((source, ctx) => {
     const problem = expressionProblem(source);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `does not compile: ${problem}` });
   })
-  .describe('A CEL expression over the fields of a row, e.g. amount * quantity or row["odd name"] > 0.');
+  .describe('A CEL expression over the fields of a row, e.g. amount * quantity or row["odd name"] > 0.'),
+);
 
 const computedField = z.union([
   expressionSchema,

@@ -7,12 +7,15 @@ import type { NodeCheckResult, NodeCheckTask } from '../workflows/messages.js';
 import type { AnyNodeType, Connector } from '../kit/contract.js';
 import { scrub } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
+import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
 import { placeOf, workerOf } from '../dag/vocabulary.js';
 
 export interface CheckDeps {
   connectors: readonly Connector[];
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** What the worker's owner lets nodes touch; checks obey it like runs. */
+  policy: SitePolicy;
   /** Where secrets are read from, for messages; default: the node's site or the central worker. */
   where?: string;
 }
@@ -42,21 +45,24 @@ function deadline(ms: number, signal: AbortSignal): Promise<never> {
 /** Creates the checker of one node: resolves secrets, parses the config, runs the node type's check. */
 export function nodeChecker(deps: CheckDeps): (task: NodeCheckTask, run: CheckRunInfo) => Promise<NodeCheckResult> {
   const types = nodeTypes(deps.connectors);
+  const access = accessFor(deps.policy);
   return async (task, run) => {
     const where = deps.where ?? workerOf(task.site);
     const log = deps.logger.child({ runId: run.runId, nodeId: task.nodeId, site: placeOf(task.site), type: task.type });
     const node = types.get(task.type);
     if (!node) return { ok: false, error: `node type ${task.type} is not installed on ${where}` };
+    const refused = nodeTypeRefusal(deps.policy, task.type);
+    if (refused) return { ok: false, error: `forbidden by the policy of ${deps.policy.owner}: ${refused} (type)` };
     let secrets: string[] = [];
     const stop = new AbortController();
     const started = performance.now();
     try {
-      const { config } = parseNodeConfig(node.config, task.config, deps.env, where, (values) => {
+      const { config } = parseNodeConfig(node.config, task.config, deps.env, where, deps.policy, (values) => {
         secrets = values;
       });
       if (!node.check) return { ok: true, skipped: 'no check for this node type' };
       const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-      const ctx = { runId: run.runId, pipeline: task.pipeline, nodeId: task.nodeId, attempt: run.attempt, log, signal };
+      const ctx = { runId: run.runId, pipeline: task.pipeline, nodeId: task.nodeId, attempt: run.attempt, log, signal, access };
       await Promise.race([node.check(config, ctx), deadline(task.timeoutMs, stop.signal)]);
       const ms = Math.round(performance.now() - started);
       log.info({ ms }, 'node check passed');

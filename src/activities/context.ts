@@ -4,6 +4,7 @@ import type { NodeStats } from '../workflows/messages.js';
 import type { NodeLimits } from '../workflows/node-task.js';
 import type { DatasetRef } from '../kit/dataset.js';
 import type { StagingStore } from './staging.js';
+import type { Access } from '../kit/access.js';
 
 export interface NodeContext<C> {
   runId: string;
@@ -18,6 +19,8 @@ export interface NodeContext<C> {
   /** Where an earlier execution or attempt of this node stopped, if it did. */
   checkpoint: unknown;
   staging: StagingStore;
+  /** The site policy's checks for files and hosts, handed to connectors. */
+  access: Access;
   log: Logger;
   /** Counters of this execution; the executor mutates them and they go out with each heartbeat. */
   stats: NodeStats;

@@ -8,7 +8,8 @@ import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
 import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
-import { ConfigError } from '../kit/errors.js';
+import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
+import { ConfigError, PolicyError } from '../kit/errors.js';
 import { toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
@@ -17,6 +18,8 @@ import { placeOf, workerOf } from '../dag/vocabulary.js';
 
 export interface ExecutorDeps {
   staging: StagingStore;
+  /** What this worker's owner lets nodes touch (secrets, files, hosts, node types). */
+  policy: SitePolicy;
   logger: Logger;
   env: NodeJS.ProcessEnv;
   /** Aborted when the worker is shutting down: nodes stop at a batch boundary and hand back a checkpoint. */
@@ -55,6 +58,7 @@ export const HEARTBEAT_MS = 1000;
 
 /** Wraps a connector's runner as the activity for node type `def.type`. */
 export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S }, run: NodeRunner<z.output<S>>, deps: ExecutorDeps): NodeActivity {
+  const access = accessFor(deps.policy);
   return async (task) => {
     const actx = Context.current();
     const attempt = actx.info.attempt;
@@ -71,7 +75,9 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     const timer = setInterval(beat, HEARTBEAT_MS);
     const stop = deps.drain ? AbortSignal.any([actx.cancellationSignal, deps.drain]) : actx.cancellationSignal;
     try {
-      const { config } = parseNodeConfig(def.config, task.config, deps.env, workerOf(task.site), (values) => {
+      const refused = nodeTypeRefusal(deps.policy, task.type);
+      if (refused) throw new PolicyError(`forbidden by the policy of ${deps.policy.owner}: ${refused} (type)`);
+      const { config } = parseNodeConfig(def.config, task.config, deps.env, workerOf(task.site), deps.policy, (values) => {
         secrets = values;
       });
       const ctx: NodeContext<z.output<S>> = {
@@ -84,6 +90,7 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         inputs: task.inputs,
         checkpoint,
         staging: deps.staging,
+        access,
         log,
         stats,
         commit: (cp) => {

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { formatPath } from '../dag/path.js';
 import { ConfigError } from '../kit/errors.js';
+import type { SitePolicy } from '../kit/access.js';
 import { resolveSecrets } from './secrets.js';
 
 export interface ParsedNodeConfig<T> {
@@ -20,8 +21,15 @@ export function configProblems(error: z.ZodError): string {
  * Resolves secrets and parses; throws ConfigError naming every problem. `onSecrets` receives the
  * secret values before parsing, so a caller can scrub them even from a parse failure.
  */
-export function parseNodeConfig<S extends z.ZodType>(schema: S, raw: unknown, env: NodeJS.ProcessEnv, where: string, onSecrets?: (secrets: string[]) => void): ParsedNodeConfig<z.output<S>> {
-  const resolved = resolveSecrets(raw, env, where);
+export function parseNodeConfig<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+  where: string,
+  policy: SitePolicy,
+  onSecrets?: (secrets: string[]) => void,
+): ParsedNodeConfig<z.output<S>> {
+  const resolved = resolveSecrets(raw, env, where, policy);
   onSecrets?.(resolved.secrets);
   const parsed = schema.safeParse(resolved.value);
   if (!parsed.success) throw new ConfigError(configProblems(parsed.error));

@@ -7,10 +7,12 @@ import { catalog } from '../catalog.js';
 import { connectors } from '../../connectors/index.js';
 import { connectClient } from '../../temporal/connection.js';
 import { nodeChecker } from '../activities/check.js';
+import { unrestrictedPolicy } from '../worker/policy.js';
 import { BadRequestError } from '../api/errors.js';
 import { runCheck } from '../api/runs/check.js';
 import { resolveParams } from '../api/runs/params.js';
 import { loadConfig } from '../config.js';
+import { payloadDataConverter } from '../codec/data-converter.js';
 import type { PipelineSpec } from '../dag/spec.js';
 import { parsePipelineText, validatePipeline } from '../dag/validate.js';
 import { createLogger } from '../log.js';
@@ -50,7 +52,7 @@ function loadSpec(file: string, out: (line: string) => void): PipelineSpec | nul
 }
 
 async function checkLocally(input: CheckInput, env: NodeJS.ProcessEnv): Promise<CheckResult> {
-  const check = nodeChecker({ connectors, env, logger: createLogger(env.LOG_LEVEL ?? 'silent', 'sluice', true), where: 'this shell' });
+  const check = nodeChecker({ connectors, env, logger: createLogger(env.LOG_LEVEL ?? 'silent', 'sluice', true), where: 'this shell', policy: unrestrictedPolicy('this shell') });
   const runId = `local-${input.pipeline}`;
   const results = await Promise.all(
     planChecks(input, runId).map(async (p): Promise<[string, NodeCheckResult]> => [p.nodeId, 'result' in p ? p.result : await check(p.task, { runId, attempt: 1 })]),
@@ -62,7 +64,8 @@ async function checkThroughTemporal(input: CheckInput): Promise<CheckResult> {
   const config = loadConfig();
   const connection = await connectClient(config);
   try {
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
     return (await runCheck(client, config.SLUICE_TASK_QUEUE, input)).result;
   } finally {
     await connection.close();

@@ -4,14 +4,19 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
+import { loadPolicy } from '../worker/policy.js';
 import { installRuntime } from '../worker/runtime.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
 
-export async function runWorker(site: string | undefined): Promise<void> {
+export async function runWorker(site: string | undefined, policyFile?: string): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL).child({ site: placeOf(site) });
+  // A bad policy stops the worker here, before it polls, with the path of the error.
+  const file = policyFile ?? config.SLUICE_WORKER_POLICY;
+  const policy = loadPolicy({ file, site, dataDir: config.SLUICE_DATA_DIR, stagingDir: config.SLUICE_STAGING_DIR });
+  logger.info({ policy: file ?? 'built-in defaults', secrets: policy.secrets ?? 'any but the worker\'s own', files: policy.files, egress: policy.egress === null ? 'any but metadata' : policy.egress.length, nodeTypes: policy.nodeTypes ?? 'all' }, 'site policy');
   installRuntime(logger);
   const admin: Connection = await connectClient(config);
   const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);
@@ -28,6 +33,7 @@ export async function runWorker(site: string | undefined): Promise<void> {
     taskQueue: config.SLUICE_TASK_QUEUE,
     ...(site ? { site } : {}),
     stagingDir: config.SLUICE_STAGING_DIR,
+    policy,
     logger,
     drain: drain.signal,
     ...(site ? {} : { workflowBundle: await bundleInChildProcess() }),

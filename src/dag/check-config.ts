@@ -1,5 +1,5 @@
 import type { Catalog } from './catalog.js';
-import { credentialIssues } from './credential.js';
+import { codeTemplateIssues, credentialIssues } from './credential.js';
 import { isRecord, type Draft, type DraftNode } from './draft.js';
 import type { ValidationIssue } from './issue.js';
 import { appendPath, formatPath } from './path.js';
@@ -17,7 +17,8 @@ export function checkConfigs(draft: Draft, catalog: Catalog): ValidationIssue[] 
 function checkCredentials(node: DraftNode, catalog: Catalog): ValidationIssue[] {
   const def = node.type === undefined ? undefined : catalog.get(node.type);
   if (def === undefined || node.config === undefined) return [];
-  return credentialIssues(def.config, node.config, formatPath(['nodes', node.index, 'config']));
+  const base = formatPath(['nodes', node.index, 'config']);
+  return [...credentialIssues(def.config, node.config, base), ...codeTemplateIssues(def.config, node.config, base)];
 }
 
 function checkType(node: DraftNode, catalog: Catalog): ValidationIssue[] {

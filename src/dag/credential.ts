@@ -15,9 +15,13 @@ import { isSecretRef } from './secret.js';
  * `without-password`: a literal without a password in it (a connection URL);
  * `keys`: a record whose values under keys matching the pattern are credentials (auth headers).
  */
-export type CredentialRule = { literal: 'never' } | { literal: 'without-password' } | { keys: RegExp };
+export type CredentialRule = { literal: 'never' } | { literal: 'without-password' } | { literal: 'allowed' } | { keys: RegExp };
 
 export const credentialRegistry = z.registry<CredentialRule>();
+
+/** Fields holding code (SQL, CEL): values must be bound (params), never spliced in by a `{{ }}` template. */
+export type CodeKind = 'sql' | 'cel';
+export const codeRegistry = z.registry<{ code: CodeKind }>();
 
 const SECRET_HINT = 'keep credentials out of specs: set it in the environment of the worker that runs the node and write { $secret: NAME }';
 
@@ -25,7 +29,7 @@ const SECRET_HINT = 'keep credentials out of specs: set it in the environment of
 function refusal(rule: CredentialRule, value: unknown): string | null {
   if (isSecretRef(value)) return null;
   if (typeof value === 'string' && /\{\{/.test(value)) return `a credential cannot come from a template (params would carry it into the run's input): ${SECRET_HINT}`;
-  if ('keys' in rule) return null;
+  if ('keys' in rule || rule.literal === 'allowed') return null;
   if (rule.literal === 'never') return `a credential written in the spec: ${SECRET_HINT}`;
   if (typeof value === 'string' && hasPassword(value)) return `this connection string holds a password: ${SECRET_HINT} (the whole URL, or only the password through the worker's own configuration)`;
   return null;
@@ -44,19 +48,13 @@ function hasPassword(url: string): boolean {
 type Def = { type: string; [k: string]: unknown };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
-/** Calls `found(path, rule, value)` for every credential field present in `value`. */
-function walk(schema: z.ZodType, value: unknown, path: string, found: (path: string, rule: CredentialRule, value: unknown) => void, depth = 0): void {
+/** Calls `found(path, rule, value)` for every field of `value` whose schema `registry` marks. */
+function walk<M extends object>(registry: z.core.$ZodRegistry<M>, schema: z.ZodType, value: unknown, path: string, found: (path: string, rule: M, value: unknown) => void, depth = 0): void {
   if (value === undefined || depth > 64) return;
-  const rule = credentialRegistry.get(schema) as CredentialRule | undefined;
-  if (rule) {
-    found(path, rule, value);
-    if (!('keys' in rule)) return;
-    if (isRecord(value) && !isSecretRef(value)) {
-      for (const [k, v] of Object.entries(value)) if (rule.keys.test(k)) found(appendPath(path, k), { literal: 'never' }, v);
-    }
-    return;
-  }
+  const rule = registry.get(schema) as M | undefined;
+  if (rule !== undefined) return found(path, rule, value);
   const def = defOf(schema);
+  const next = (s: z.ZodType, v: unknown, p: string) => walk(registry, s, v, p, found, depth + 1);
   switch (def.type) {
     case 'optional':
     case 'nullable':
@@ -65,46 +63,90 @@ function walk(schema: z.ZodType, value: unknown, path: string, found: (path: str
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return walk(def.innerType as z.ZodType, value, path, found, depth + 1);
+      return next(def.innerType as z.ZodType, value, path);
     case 'pipe':
-      return walk(def.in as z.ZodType, value, path, found, depth + 1);
+      return next(def.in as z.ZodType, value, path);
     case 'object':
       if (!isRecord(value)) return;
-      for (const [k, s] of Object.entries(def.shape as Record<string, z.ZodType>)) walk(s, value[k], appendPath(path, k), found, depth + 1);
+      for (const [k, s] of Object.entries(def.shape as Record<string, z.ZodType>)) next(s, value[k], appendPath(path, k));
       return;
     case 'record':
       if (!isRecord(value)) return;
-      for (const [k, v] of Object.entries(value)) walk(def.valueType as z.ZodType, v, appendPath(path, k), found, depth + 1);
+      for (const [k, v] of Object.entries(value)) next(def.valueType as z.ZodType, v, appendPath(path, k));
       return;
     case 'array':
-      if (Array.isArray(value)) value.forEach((v, i) => walk(def.element as z.ZodType, v, appendPath(path, i), found, depth + 1));
+      if (Array.isArray(value)) value.forEach((v, i) => next(def.element as z.ZodType, v, appendPath(path, i)));
       return;
     case 'union':
-      // Any option may be the one that applies: a field that is a credential in one is treated as one.
-      for (const option of def.options as z.ZodType[]) walk(option, value, path, found, depth + 1);
+      // Any option may be the one that applies: a field marked in one is treated as marked.
+      for (const option of def.options as z.ZodType[]) next(option, value, path);
       return;
     case 'intersection':
-      walk(def.left as z.ZodType, value, path, found, depth + 1);
-      walk(def.right as z.ZodType, value, path, found, depth + 1);
+      next(def.left as z.ZodType, value, path);
+      next(def.right as z.ZodType, value, path);
       return;
     default:
       return;
   }
 }
 
-/** Literal credentials in `config` (under `basePath`), each with its path. */
+/** Every credential field present in `config`, with its rule (a `keys` record's matching values expanded). */
+function credentialFields(schema: z.ZodType, config: unknown, basePath: string): Map<string, { rule: CredentialRule; value: unknown }> {
+  const fields = new Map<string, { rule: CredentialRule; value: unknown }>();
+  walk(credentialRegistry, schema, config, basePath, (path, rule, value) => {
+    if (!('keys' in rule)) return void fields.set(path, { rule, value });
+    if (!isRecord(value) || isSecretRef(value)) return;
+    for (const [k, v] of Object.entries(value)) fields.set(appendPath(path, k), { rule: rule.keys.test(k) ? { literal: 'never' } : { literal: 'allowed' }, value: v });
+  });
+  return fields;
+}
+
+/** Every `{ $secret }` in `value`, with its path. */
+function secretRefs(value: unknown, path: string, out: string[] = [], depth = 0): string[] {
+  if (depth > 64) return out;
+  if (isSecretRef(value)) out.push(path);
+  else if (Array.isArray(value)) value.forEach((v, i) => secretRefs(v, appendPath(path, i), out, depth + 1));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) secretRefs(v, appendPath(path, k), out, depth + 1);
+  return out;
+}
+
+/**
+ * Literal credentials where the schema expects `{ $secret }`, and `{ $secret }` where the schema
+ * expects no credential (a secret resolved into, say, a file path or a prefix would reach node
+ * outputs and errors), each with its path under `basePath`.
+ */
 export function credentialIssues(schema: z.ZodType, config: unknown, basePath: string): ValidationIssue[] {
   const issues = new Map<string, string>();
-  walk(schema, config, basePath, (path, rule, value) => {
+  const fields = credentialFields(schema, config, basePath);
+  for (const [path, { rule, value }] of fields) {
     const why = refusal(rule, value);
-    if (why && !issues.has(path)) issues.set(path, why);
-  });
+    if (why) issues.set(path, why);
+  }
+  for (const path of secretRefs(config, basePath)) {
+    if (!fields.has(path)) issues.set(path, 'a { $secret } may stand only in a credential field (a connection, token, password, authentication header or access key); this field is not one');
+  }
   return [...issues].map(([path, message]) => ({ path, message }));
+}
+
+/** `{{ }}` templates inside SQL or CEL text: values must be bound through params, never spliced into code. */
+export function codeTemplateIssues(schema: z.ZodType, config: unknown, basePath: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  walk(codeRegistry, schema, config, basePath, (path, { code }, value) => {
+    if (typeof value !== 'string' || !value.includes('{{')) return;
+    issues.push({
+      path,
+      message:
+        code === 'sql'
+          ? 'a {{ }} template may not stand inside SQL text: write $1, $2 ... (or :name) and pass the values in params, which binds them'
+          : 'a {{ }} template may not stand inside an expression: values reach expressions as fields of the row',
+    });
+  });
+  return issues;
 }
 
 /** A copy of `config` with every literal credential replaced by `***` (specs stored before credentials were refused). */
 export function redactCredentials(schema: z.ZodType, config: unknown): unknown {
-  const paths = new Set(credentialIssues(schema, config, '').map((i) => i.path));
+  const paths = new Set([...credentialFields(schema, config, '')].filter(([, f]) => refusal(f.rule, f.value) !== null).map(([p]) => p));
   if (paths.size === 0) return config;
   const copy = (v: unknown, path: string): unknown => {
     if (paths.has(path)) return '***';

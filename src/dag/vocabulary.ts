@@ -28,4 +28,4 @@ export function workerOf(site: string | null | undefined): string {
 }
 
 /** Failure types of errors that retrying cannot fix (the connector kit's ConfigError and DataError). */
-export const ERROR_TYPES = { config: 'ConfigError', data: 'DataError' } as const;
+export const ERROR_TYPES = { config: 'ConfigError', data: 'DataError', policy: 'PolicyError' } as const;

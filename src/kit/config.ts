@@ -4,7 +4,7 @@ import { NODE_ID_PATTERN } from '../dag/spec.js';
 
 import { COLUMN_TYPES } from './dataset.js';
 
-import { credentialRegistry, type CredentialRule } from '../dag/credential.js';
+import { codeRegistry, credentialRegistry, type CodeKind, type CredentialRule } from '../dag/credential.js';
 
 export { durationSchema } from '../dag/duration.js';
 
@@ -16,6 +16,12 @@ export { durationSchema } from '../dag/duration.js';
  */
 export function credential<S extends z.ZodType>(schema: S, rule: CredentialRule = { literal: 'never' }): S {
   credentialRegistry.add(schema, rule);
+  return schema;
+}
+
+/** Marks a config field as code (SQL or CEL): a `{{ }}` template inside it is refused; values are bound through params. */
+export function code<S extends z.ZodType>(kind: CodeKind, schema: S): S {
+  codeRegistry.add(schema, { code: kind });
   return schema;
 }
 

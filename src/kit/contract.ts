@@ -4,6 +4,7 @@
 // rest: staging, checkpoints, pause, heartbeats, dead letters and counts.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Access } from './access.js';
 import type { ColumnSchema, Row } from './dataset.js';
 
 /** A record that could not be read, transformed or loaded, kept in the node's dead-letter dataset. */
@@ -24,6 +25,8 @@ export interface ConnectorContext {
   log: Logger;
   /** Aborted on pause, cancel or worker shutdown: stop waiting, the engine checkpoints. */
   signal: AbortSignal;
+  /** The site's policy: check every file path and every host before opening it. */
+  access: Access;
 }
 
 /** Rows already encoded as PostgreSQL COPY text (copy-text.ts), staged as they are. */

@@ -25,7 +25,8 @@ export {
   type TaskOutcome,
   type TransformNodeType,
 } from './contract.js';
-export { ConfigError, DataError } from './errors.js';
+export { ConfigError, DataError, PolicyError } from './errors.js';
+export { accessFor, type Access, type SitePolicy } from './access.js';
 export {
   COLUMN_TYPES,
   isColumnType,
@@ -37,7 +38,7 @@ export {
   type PartFormat,
   type Row,
 } from './dataset.js';
-export { batchSizeSchema, columnTypesSchema, connectionSchema, credential, CREDENTIAL_HEADER, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
+export { batchSizeSchema, code, columnTypesSchema, connectionSchema, credential, CREDENTIAL_HEADER, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
 export { CopyBatcher, decodeLastRow } from './copy-text.js';
 export { createS3Client, explainS3Error, isNotFound, type S3Hints, type S3Settings } from './s3.js';
 export { bigintReplacer, csvField, jsonLine, jsonValue } from './text.js';

@@ -1,6 +1,7 @@
 // Builds a worker: central (the runPipeline workflow and central nodes, on the base task queue)
 // or site (`site` set: that site's node activities only, on `<base>-site-<site>`).
 import { createRequire } from 'node:module';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { connectors } from '../../connectors/index.js';
 import { checkActivity } from '../activities/check.js';
@@ -15,6 +16,9 @@ import type { NodeStateStore } from '../store/types.js';
 import { installRuntime } from './runtime.js';
 import { saveStateActivities } from './save-state.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
+import { bundleEncodesFailures } from '../codec/data-converter.js';
+import type { SitePolicy } from '../kit/access.js';
+import { loadPolicy } from './policy.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,6 +33,8 @@ export interface WorkerSetup {
   /** Extra node activities by type (tests register failure-injecting types this way). */
   extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
   env?: NodeJS.ProcessEnv;
+  /** What the worker's owner lets nodes touch; default: the built-in protections (src/worker/policy.ts). */
+  policy?: SitePolicy;
   /** Abort it when the process begins to shut down, so running nodes checkpoint right away. */
   drain?: AbortSignal;
   /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
@@ -38,6 +44,8 @@ export interface WorkerSetup {
    * (e.g. the API's, in `sluice dev`), else the metadata database at DATABASE_URL of `env`.
    */
   nodeStates?: NodeStateStore;
+  /** Payload encryption (payloadDataConverter); a pre-built bundle must then carry its failure converter. */
+  dataConverter?: DataConverter;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -50,15 +58,20 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   // The store this worker writes datasets to: SLUICE_STAGING_URL (S3) or the local stagingDir.
   const stagingEnv = stagingSettings(env);
   const staging = createStagingStore(setup.stagingDir, stagingEnv, workerOf(setup.site));
+  const policy = setup.policy ?? loadPolicy({ site: setup.site, dataDir: env.SLUICE_DATA_DIR ?? "data", stagingDir: setup.stagingDir });
   const activities = {
-    ...createActivities(connectors, { staging, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
+    ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
-    [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger }),
+    [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
     // Runs call it on their own (central) task queue once they succeed.
     ...(setup.site ? {} : saveStateActivities(setup.nodeStates, env.DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
+  const bundle = setup.workflowBundle;
+  if (!setup.site && setup.dataConverter?.failureConverterPath && bundle && 'code' in bundle && !bundleEncodesFailures(bundle.code)) {
+    throw new Error('payload keys are set but the workflow bundle was built without the encoding failure converter: build it with the same data converter');
+  }
   const worker = await Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,
@@ -71,6 +84,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     // On SIGTERM, running nodes are asked to stop at a batch boundary and hand back a checkpoint.
     shutdownGraceTime: '30s',
     identity: `sluice-${setup.site ? `site-${setup.site}` : CENTRAL}@${process.pid}`,
+    ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
   });
   // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.
   startStagingSweeper(staging, { retentionMs: stagingEnv.retentionMs, log: logger, active: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });

@@ -8,6 +8,7 @@ import { resolveSecrets } from '../../src/activities/secrets.js';
 import { decodeCopyText } from '../../src/kit/copy-text.js';
 import { createLogger } from '../../src/log.js';
 import { uniqueName } from '../helpers/env.js';
+import { testAccess, testPolicy } from '../helpers/access.js';
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 
@@ -23,7 +24,7 @@ export function newIdentity(nodeId: string): Identity {
 }
 
 export function connectorContext(id: Identity): ConnectorContext {
-  return { runId: id.runId, pipeline: 'conformance', nodeId: id.nodeId, attempt: id.attempt ?? 1, log, signal: id.signal ?? new AbortController().signal };
+  return { runId: id.runId, pipeline: 'conformance', nodeId: id.nodeId, attempt: id.attempt ?? 1, log, signal: id.signal ?? new AbortController().signal, access: testAccess };
 }
 
 export function sourceContext(id: Identity, cursor: unknown): SourceContext {
@@ -40,12 +41,12 @@ export function taskContext(id: Identity, checkpoint: unknown, stopRequested: ()
 
 /** The secret values `raw` refers to, as the worker substitutes them. */
 export function secretValues(raw: unknown, secrets: Record<string, string>): string[] {
-  return resolveSecrets(raw, secrets, 'the conformance suite').secrets;
+  return resolveSecrets(raw, secrets, 'the conformance suite', testPolicy).secrets;
 }
 
 /** `raw` as a node sees it: secrets resolved from `secrets`, parsed (defaults filled in) by the node type's schema. */
 export function nodeConfig<S extends z.ZodType>(schema: S, raw: unknown, secrets: Record<string, string>): z.output<S> {
-  return parseNodeConfig(schema, raw, secrets, 'the conformance suite').config;
+  return parseNodeConfig(schema, raw, secrets, 'the conformance suite', testPolicy).config;
 }
 
 /** The rows of a source batch, decoded when it comes as COPY text. */

@@ -8,6 +8,7 @@ import type { SinkContext, SourceBatch, SourceNodeType } from '../../src/kit/con
 import type { ColumnSchema, Row } from '../../src/kit/dataset.js';
 import { createLogger } from '../../src/log.js';
 import { allBatches, sourceContext } from './source.js';
+import { testAccess } from './access.js';
 
 /** Every batch `node` reads with `config`, from `cursor` on. */
 export function readAll(node: SourceNodeType, config: unknown, cursor?: unknown): Promise<SourceBatch[]> {
@@ -71,7 +72,7 @@ export const ROWS: Row[] = [
 
 /** What a sink node gets from the engine, writing `schema`. */
 export function sinkContext(schema = SCHEMA): SinkContext {
-  return { runId: 'run-1', pipeline: 'p', nodeId: 'out', attempt: 1, log: createLogger('silent'), signal: new AbortController().signal, schema };
+  return { runId: 'run-1', pipeline: 'p', nodeId: 'out', attempt: 1, log: createLogger('silent'), signal: new AbortController().signal, access: testAccess, schema };
 }
 
 /** The names in `dir`, sorted. */

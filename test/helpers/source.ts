@@ -1,10 +1,11 @@
 // Reading a source node directly, as the engine would but without Temporal (connector tests).
 import type { SourceBatch, SourceContext } from '../../src/kit/contract.js';
 import { createLogger } from '../../src/log.js';
+import { testAccess } from './access.js';
 
 /** What a source node gets from the engine, for reading it directly (no Temporal). */
 export function sourceContext(cursor?: unknown, signal: AbortSignal = new AbortController().signal): SourceContext {
-  return { runId: 'r', pipeline: 'p', nodeId: 'n', attempt: 1, log: createLogger('silent'), signal, cursor, state: undefined, setState: () => undefined };
+  return { runId: 'r', pipeline: 'p', nodeId: 'n', attempt: 1, log: createLogger('silent'), signal, access: testAccess, cursor, state: undefined, setState: () => undefined };
 }
 
 /** Every batch a source's read yields. */

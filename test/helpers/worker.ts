@@ -6,12 +6,19 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundleW
 import { createWorker, workflowsPath, type WorkerSetup } from '../../src/worker/create.js';
 import { createLogger } from '../../src/log.js';
 import { installRuntime } from '../../src/worker/runtime.js';
+import { testPolicy } from './access.js';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The workflow bundle, built once per test process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+/** The workflow bundle, built once per test process (and per failure converter: payload encryption has its own). */
+export function workflowBundle(failureConverterPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  const key = failureConverterPath ?? '';
+  let bundle = bundles.get(key);
+  if (!bundle) {
+    const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+    bundle = bundleWorkflowCode({ workflowsPath, logger, ...(failureConverterPath ? { failureConverterPath } : {}) });
+    bundles.set(key, bundle);
+  }
   return bundle;
 }
 
@@ -30,11 +37,13 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address });
   const stagingDir = options.stagingDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-staging-'));
   const worker = await createWorker({
+    // Tests read and write files in temp directories; the policy tests pass their own.
+    policy: testPolicy,
     ...options,
     connection,
     stagingDir,
     logger,
-    ...(options.site ? {} : { workflowBundle: await workflowBundle() }),
+    ...(options.site ? {} : { workflowBundle: await workflowBundle(options.dataConverter?.failureConverterPath) }),
   });
   const running = worker.run();
   return {

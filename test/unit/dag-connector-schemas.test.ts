@@ -31,7 +31,7 @@ test('a connection is a postgres URL', () => {
 });
 
 test('postgres.read defaults batchSize and accepts only scalar query params', () => {
-  assert.deepEqual(postgresReadConfig.parse({ connection: PG, query: 'select 1' }), { connection: PG, query: 'select 1', batchSize: 5000 });
+  assert.deepEqual(postgresReadConfig.parse({ connection: PG, query: 'select 1' }), { connection: PG, query: 'select 1', batchSize: 5000, statementTimeout: 3_600_000 });
   assert.ok(postgresReadConfig.safeParse({ connection: PG, query: 'q', params: ['a', 1, true, null] }).success);
   assert.equal(postgresReadConfig.safeParse({ connection: PG, query: 'q', params: [{}] }).success, false);
   assert.equal(postgresReadConfig.safeParse({ connection: PG, query: '  ' }).success, false);

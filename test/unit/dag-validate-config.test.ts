@@ -33,24 +33,36 @@ test('upsert without a key is reported at config.key, alongside the config\'s ot
   ]);
 });
 
-test('a secret ref or a single template may stand for any config value', () => {
+test('a single template may stand for a config value, and a secret ref for a credential', () => {
   const errors = errorsOf(
     spec(
       [
         readNode('extract', {
-          config: { connection: { $secret: 'ORDERS_DB' }, query: '{{ params.query }}', batchSize: '{{ params.batch }}' },
+          config: { connection: { $secret: 'ORDERS_DB' }, query: 'select * from t where x > $1', params: ['{{ params.since }}'], batchSize: '{{ params.batch }}' },
         }),
-        writeNode('load', ['extract'], {
-          connection: { $secret: 'DW' },
-          mode: '{{ params.mode }}',
-          key: [{ $secret: 'KEY_COLUMN' }],
-          table: { $secret: 'TABLE' },
-        }),
+        writeNode('load', ['extract'], { connection: { $secret: 'DW' }, mode: '{{ params.mode }}', table: '{{ params.table }}' }),
       ],
-      { params: { query: { type: 'string' }, batch: { type: 'number' }, mode: { type: 'string' } } },
+      { params: { since: { type: 'string' }, batch: { type: 'number' }, mode: { type: 'string' }, table: { type: 'string' } } },
     ),
   );
   assert.deepEqual(errors, []);
+});
+
+test('a secret ref outside a credential field and a template inside SQL are refused at their paths', () => {
+  const errors = errorsOf(
+    spec(
+      [
+        readNode('extract', { config: { connection: PG, query: 'select * from {{ params.table }}' } }),
+        writeNode('load', ['extract'], { connection: { $secret: 'DW' }, table: { $secret: 'TABLE' }, key: [{ $secret: 'KEY_COLUMN' }], mode: 'upsert' }),
+      ],
+      { params: { table: { type: 'string' } } },
+    ),
+  );
+  assert.deepEqual(errors, [
+    'nodes[0].config.query: a {{ }} template may not stand inside SQL text: write $1, $2 ... (or :name) and pass the values in params, which binds them',
+    'nodes[1].config.table: a { $secret } may stand only in a credential field (a connection, token, password, authentication header or access key); this field is not one',
+    'nodes[1].config.key[0]: a { $secret } may stand only in a credential field (a connection, token, password, authentication header or access key); this field is not one',
+  ]);
 });
 
 test('a template embedded in text is checked as the string it will become', () => {
@@ -62,7 +74,11 @@ test('a template embedded in text is checked as the string it will become', () =
 
 test('an unknown config key is an error even when its value is a template or a secret', () => {
   const errors = errorsOf(spec([readNode('extract', { config: { connection: PG, query: 'q', extra: '{{ run.id }}', pass: { $secret: 'P' } } })]));
-  assert.deepEqual(errors, ['nodes[0].config.extra: unknown key "extra"', 'nodes[0].config.pass: unknown key "pass"']);
+  assert.deepEqual(errors, [
+    'nodes[0].config.extra: unknown key "extra"',
+    'nodes[0].config.pass: unknown key "pass"',
+    'nodes[0].config.pass: a { $secret } may stand only in a credential field (a connection, token, password, authentication header or access key); this field is not one',
+  ]);
 });
 
 test('secret names must be upper-case identifiers, and a secret ref holds nothing else', () => {
@@ -88,7 +104,7 @@ test('params referenced by templates must be declared', () => {
 });
 
 test('node outputs may be read only from upstream nodes, directly or transitively', () => {
-  const query = (ref: string): Record<string, unknown> => ({ connection: PG, query: `select '{{ ${ref} }}'` });
+  const query = (ref: string): Record<string, unknown> => ({ connection: PG, query: 'select $1', params: [`{{ ${ref} }}`] });
   const errors = errorsOf(
     spec([
       sleepNode('first'),
@@ -101,21 +117,21 @@ test('node outputs may be read only from upstream nodes, directly or transitivel
     ]),
   );
   assert.deepEqual(errors, [
-    'nodes[3].config.query: {{ nodes.ok.outputs.rows }}: "ok" is not upstream of "sibling"; add it to needs (directly or through another node)',
-    'nodes[4].config.query: {{ nodes.frist.outputs.rows }}: unknown node "frist" (did you mean "first"?)',
-    'nodes[5].config.query: {{ nodes.own.outputs.rows }}: a node cannot read its own outputs',
-    'nodes[6].config.query: {{ nodes.first.sleptMs }}: expected nodes.<id>.outputs.<field>',
+    'nodes[3].config.params[0]: {{ nodes.ok.outputs.rows }}: "ok" is not upstream of "sibling"; add it to needs (directly or through another node)',
+    'nodes[4].config.params[0]: {{ nodes.frist.outputs.rows }}: unknown node "frist" (did you mean "first"?)',
+    'nodes[5].config.params[0]: {{ nodes.own.outputs.rows }}: a node cannot read its own outputs',
+    'nodes[6].config.params[0]: {{ nodes.first.sleptMs }}: expected nodes.<id>.outputs.<field>',
   ]);
 });
 
 test('run fields, unknown roots and expressions in templates are checked', () => {
   const errors = errorsOf(
-    spec([readNode('extract', { config: { connection: PG, query: '{{ run.id }} {{ run.user }} {{ env.HOME }} {{ run.id | upper }}' } })]),
+    spec([readNode('extract', { config: { connection: PG, query: 'select $1', params: ['{{ run.id }} {{ run.user }} {{ env.HOME }} {{ run.id | upper }}'] } })]),
   );
   assert.deepEqual(errors, [
-    'nodes[0].config.query: {{ run.user }}: expected run.id or run.pipeline',
-    'nodes[0].config.query: {{ env.HOME }}: unknown reference "env"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline',
-    'nodes[0].config.query: {{ run.id | upper }}: not a plain path; templates are lookups like params.name or nodes.<id>.outputs.<field>, with no expressions',
+    'nodes[0].config.params[0]: {{ run.user }}: expected run.id or run.pipeline',
+    'nodes[0].config.params[0]: {{ env.HOME }}: unknown reference "env"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline',
+    'nodes[0].config.params[0]: {{ run.id | upper }}: not a plain path; templates are lookups like params.name or nodes.<id>.outputs.<field>, with no expressions',
   ]);
 });
 

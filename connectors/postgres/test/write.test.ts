@@ -12,6 +12,7 @@ import type { RunProgress } from '../../../src/workflows/messages.js';
 import { connectorTestEnv, type ConnectorTestEnv } from '../../../test/helpers/connector.js';
 import { uniqueName, waitFor, type TestDatabase } from '../../../test/helpers/env.js';
 import { progressOf, spec, startRun } from '../../../test/helpers/pipelines.js';
+import { testAccess } from '../../../test/helpers/access.js';
 
 const ROWS = 20_000;
 const BATCH = 200;
@@ -114,7 +115,7 @@ const sinkNode = postgres.nodes.find((n) => n.verb === 'write') as SinkNodeType;
 const logger = createLogger('silent');
 
 function sinkContext(runId: string, attempt: number): SinkContext {
-  return { runId, pipeline: 'direct', nodeId: 'load', attempt, log: logger, signal: new AbortController().signal, schema: [{ name: 'id', type: 'bigint' }, { name: 'h', type: 'text' }] };
+  return { runId, pipeline: 'direct', nodeId: 'load', attempt, log: logger, signal: new AbortController().signal, access: testAccess, schema: [{ name: 'id', type: 'bigint' }, { name: 'h', type: 'text' }] };
 }
 
 const rowsOf = (from: number, to: number): Row[] => Array.from({ length: to - from + 1 }, (_, i) => ({ id: from + i, h: `new-${from + i}` }));

@@ -19,6 +19,7 @@ import { connectorTestEnv, type ConnectorTestEnv } from '../../../test/helpers/c
 import { uniqueName, waitFor, type TestDatabase } from '../../../test/helpers/env.js';
 import { progressOf, spec, startRun, testCatalog } from '../../../test/helpers/pipelines.js';
 import { S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, startS3, type TestS3 } from '../../../test/helpers/s3.js';
+import { testAccess } from '../../../test/helpers/access.js';
 
 let env: ConnectorTestEnv;
 let s3: TestS3;
@@ -140,7 +141,7 @@ const log = createLogger('silent');
 
 async function openWriter(prefix: string, runId: string, extra: Record<string, unknown> = {}): Promise<SinkWriter> {
   const config = s3WriteConfig.parse({ bucket, prefix, endpoint: s3.endpoint, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY }, ...extra });
-  return SINK.open(config, { runId, pipeline: 'direct', nodeId: 'publish', attempt: 1, log, signal: new AbortController().signal, schema: SCHEMA });
+  return SINK.open(config, { runId, pipeline: 'direct', nodeId: 'publish', attempt: 1, log, signal: new AbortController().signal, access: testAccess, schema: SCHEMA });
 }
 const rowsOf = (from: number, n: number): Row[] => Array.from({ length: n }, (_, i) => ({ id: from + i, body: `row ${from + i}` }));
 
@@ -290,7 +291,7 @@ test('wrong S3 credentials fail the node on its first attempt with a clear error
 
 test('check proves the bucket and credentials cheaply, and says which setting is wrong', async () => {
   const base = { bucket, endpoint: s3.endpoint, credentials: { accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY } };
-  const ctx = { runId: 'check', pipeline: 'p', nodeId: 'publish', attempt: 1, log, signal: new AbortController().signal };
+  const ctx = { runId: 'check', pipeline: 'p', nodeId: 'publish', attempt: 1, log, signal: new AbortController().signal, access: testAccess };
   const check = (config: Record<string, unknown>) => SINK.check!(s3WriteConfig.parse(config), ctx);
   await check(base);
   await assert.rejects(check({ ...base, bucket: 'no-such-bucket-here' }), (err: Error) => err instanceof ConfigError && err.message === 'config.bucket: bucket "no-such-bucket-here" does not exist');

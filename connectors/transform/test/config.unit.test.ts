@@ -34,7 +34,7 @@ test('validatePipeline rejects a computed field that does not compile, in either
   ]);
 });
 
-test('expressions with templates validate, and a whole-template where is left for run time', () => {
+test('a template inside an expression, or standing for one, is refused: expressions are code, not text to splice', () => {
   const errors = errorsOf(
     [
       { id: 'f', type: 'transform.filter', needs: ['extract'], config: { where: 'amount > {{ params.min }}' } },
@@ -42,7 +42,8 @@ test('expressions with templates validate, and a whole-template where is left fo
     ],
     { params: { min: { type: 'number' }, where: { type: 'string' } } },
   );
-  assert.deepEqual(errors, []);
+  const refused = 'a {{ }} template may not stand inside an expression: values reach expressions as fields of the row';
+  assert.deepEqual(errors, [`nodes[1].config.where: ${refused}`, `nodes[2].config.where: ${refused}`]);
 });
 
 test('the new node types validate with their config errors at their paths', () => {

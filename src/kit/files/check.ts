@@ -1,13 +1,14 @@
 // `check` of the file connectors: fast, side-effect free answers to "can this node run here?".
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Access } from '../access.js';
 import { ConfigError } from '../errors.js';
 import { fsCode, fsReason } from './fs-errors.js';
 import { listFiles } from './list.js';
 
 /** config.path names at least one file, and each one can be read. */
-export async function checkReadable(configured: string): Promise<void> {
-  for (const file of await listFiles(configured)) {
+export async function checkReadable(configured: string, access: Access): Promise<void> {
+  for (const file of await listFiles(configured, access)) {
     try {
       await fs.promises.access(file.path, fs.constants.R_OK);
     } catch (err) {
@@ -17,7 +18,8 @@ export async function checkReadable(configured: string): Promise<void> {
 }
 
 /** config.path is a writable directory, or could be created as one (nothing is created here). */
-export async function checkWritable(configured: string): Promise<void> {
+export async function checkWritable(configured: string, access: Access): Promise<void> {
+  await access.writePath(configured, 'config.path');
   let dir = path.resolve(configured);
   for (;;) {
     let st: fs.Stats;

@@ -4,6 +4,7 @@
 // bad-record positions is the file's name inside that directory.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Access } from '../access.js';
 import { ConfigError } from '../errors.js';
 import { fsReason } from './fs-errors.js';
 
@@ -52,9 +53,22 @@ async function readDir(dir: string, configured: string): Promise<string[]> {
   }
 }
 
-/** The files `configured` names, in reading order; a ConfigError naming config.path when there are none. */
-export async function listFiles(configured: string): Promise<SourceFile[]> {
+/**
+ * The files `configured` names, in reading order, each at its real path and each allowed by the
+ * site's policy (so a symlink inside a root cannot lead out of it); a ConfigError naming
+ * config.path when there are none.
+ */
+export async function listFiles(configured: string, access: Access): Promise<SourceFile[]> {
+  const found = await findFiles(configured, access);
+  const allowed: SourceFile[] = [];
+  for (const f of found) allowed.push({ path: await access.readPath(f.path, 'config.path'), name: f.name });
+  return allowed;
+}
+
+async function findFiles(configured: string, access: Access): Promise<SourceFile[]> {
   const abs = path.resolve(configured);
+  // Nothing outside the roots is even listed: the place named must be allowed before it is looked at.
+  await access.readPath(WILDCARD.test(path.basename(abs)) ? path.dirname(abs) : abs, 'config.path');
   const base = path.basename(abs);
   if (WILDCARD.test(base)) {
     const dir = path.dirname(abs);

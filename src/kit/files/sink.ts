@@ -81,7 +81,8 @@ async function prepareDir(dir: string, configured: string): Promise<void> {
 
 /** Opens a writer of `ctx`'s dataset into the directory config.path, one file per part. */
 export async function openDirectorySink(config: DirectorySinkConfig, ctx: SinkContext, encoder: FileEncoder): Promise<SinkWriter> {
-  const dir = path.resolve(config.path);
+  // The site's policy decides where nodes may write; the real path is used from here on.
+  const dir = await ctx.access.writePath(config.path, 'config.path');
   await prepareDir(dir, config.path);
   const name = (index: number) => partFileName(index, config.gzip ? `${encoder.extension}.gz` : encoder.extension);
   return {

@@ -4,6 +4,8 @@
 // Other 4xx answers are non-retryable. Requests already sent are never aborted by a pause: the
 // answer is kept and staged, so a page is fetched once; only the waits between tries end early.
 import type { Logger } from 'pino';
+import { STATUS_CODES } from 'node:http';
+import type { Access } from '../access.js';
 import { ConfigError } from '../errors.js';
 import { backoffDelay, parseRetryAfter, sleep } from './backoff.js';
 
@@ -41,6 +43,51 @@ export interface HttpResult {
 export interface CallContext {
   signal: AbortSignal;
   log: Logger;
+  /** The site policy: every host asked, redirects included, must be allowed. */
+  access: Access;
+  /** The config path named when the policy refuses a host (default `config.url`). */
+  urlPath?: string;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * One fetch, following redirects itself: each hop's host must pass the site's egress policy, a
+ * redirect never goes from https to http, and credentials (every header but a few harmless
+ * ones) are sent to the first origin only.
+ */
+async function fetchFollowing(call: HttpCall, ctx: CallContext): Promise<HttpResult> {
+  let url = call.url;
+  let method = call.method;
+  let body = call.body;
+  let headers = call.headers;
+  for (let hop = 0; ; hop++) {
+    await ctx.access.egress(url, ctx.urlPath ?? 'config.url');
+    const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(call.timeoutMs) });
+    const location = res.headers.get('location');
+    if (!REDIRECTS.has(res.status) || location === null) {
+      return { status: res.status, headers: res.headers, body: await res.text(), url: url.toString() };
+    }
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new ConfigError(`${describeRequest(call.method, call.url)} redirected more than ${MAX_REDIRECTS} times`);
+    const next = new URL(location, url);
+    if (url.protocol === 'https:' && next.protocol !== 'https:') {
+      throw new ConfigError(`${describeRequest(method, url)} redirected from https to ${next.protocol.replace(':', '')}: refused, so nothing is sent unencrypted`);
+    }
+    if (next.origin !== call.url.origin) headers = harmlessHeaders(headers);
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+      method = 'GET';
+      body = undefined;
+    }
+    url = next;
+  }
+}
+
+const HARMLESS_HEADERS = new Set(['accept', 'content-type', 'user-agent', 'accept-encoding', 'accept-language']);
+
+function harmlessHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => HARMLESS_HEADERS.has(name.toLowerCase())));
 }
 
 /** A 4xx answer retrying cannot fix (bad URL, parameters or credentials). */
@@ -73,10 +120,9 @@ export function excerpt(body: string, redact: readonly string[], max = 200): str
 
 /** Header values worth hiding: every value but a few harmless ones, and the credential after a scheme ("Bearer x"). */
 export function sensitiveValues(headers: Record<string, string> | undefined): string[] {
-  const harmless = new Set(['accept', 'content-type', 'user-agent', 'accept-encoding', 'accept-language']);
   const out: string[] = [];
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (harmless.has(name.toLowerCase())) continue;
+    if (HARMLESS_HEADERS.has(name.toLowerCase())) continue;
     out.push(value);
     const parts = value.trim().split(/\s+/);
     if (parts.length > 1) out.push(parts[parts.length - 1]!);
@@ -110,22 +156,17 @@ export async function request(call: HttpCall, ctx: CallContext): Promise<HttpRes
     let problem: string;
     let wait: number | undefined;
     try {
-      const res = await fetch(call.url, {
-        method: call.method,
-        headers: call.headers,
-        body: call.body,
-        signal: AbortSignal.timeout(call.timeoutMs),
-      });
-      const result: HttpResult = { status: res.status, headers: res.headers, body: await res.text(), url: res.url };
-      if ((res.status >= 200 && res.status < 300) || call.accept?.includes(res.status)) return result;
-      if (!isRetryableStatus(res.status)) throw statusError(call, result, res.statusText);
-      problem = `answered ${res.status} ${res.statusText}`;
-      wait = parseRetryAfter(res.headers.get('retry-after'));
+      const result = await fetchFollowing(call, ctx);
+      if ((result.status >= 200 && result.status < 300) || call.accept?.includes(result.status)) return result;
+      const statusText = STATUS_CODES[result.status] ?? '';
+      if (!isRetryableStatus(result.status)) throw statusError(call, result, statusText);
+      problem = `answered ${result.status} ${statusText}`;
+      wait = parseRetryAfter(result.headers.get('retry-after'));
       if (wait !== undefined && wait > call.retry.maxDelay) {
         throw new TransientHttpError(`${what} ${problem} and asked to retry after ${Math.ceil(wait / 1000)}s, longer than retry.maxDelay`);
       }
     } catch (err) {
-      if (err instanceof HttpStatusError || err instanceof TransientHttpError) throw err;
+      if (err instanceof HttpStatusError || err instanceof TransientHttpError || err instanceof ConfigError) throw err;
       problem = networkReason(err, call.timeoutMs);
     }
     if (attempt >= call.retry.maxAttempts) {
