@@ -32,6 +32,8 @@ export interface NodeContext<C> {
   signal: AbortSignal;
   /** The record dataset this node reads (config.input, or its one upstream with a dataset). */
   inputDataset(input?: string): DatasetRef;
+  /** The secret values this node's config resolved: scrubbed from whatever it hands out. */
+  secrets: readonly string[];
   /** Bad-record thresholds of this node. */
   limits: NodeLimits;
   /** State saved by the previous successful run of this node, if any. */

@@ -4,6 +4,7 @@ import type { NodeLimits } from '../workflows/node-task.js';
 import type { BadRecord } from '../kit/contract.js';
 import type { NodeContext } from './context.js';
 import { DataError } from '../kit/errors.js';
+import { scrubDeep } from './errors.js';
 import type { ColumnSchema, DatasetRef } from '../kit/dataset.js';
 
 export interface DeadLetterCheckpoint {
@@ -43,14 +44,18 @@ export class DeadLetters {
   /** Stages `bad` and fails the node once their number passes maxBadRecords. */
   async add(bad: readonly BadRecord[] | undefined): Promise<void> {
     if (!bad || bad.length === 0) return;
-    const rows = bad.map((b) => ({ reason: b.reason, position: b.position, record: b.record ?? null }));
+    // A reason or a record may quote what a source answered; secret values never reach the dataset.
+    const rows = scrubDeep(
+      bad.map((b) => ({ reason: b.reason, position: b.position, record: b.record ?? null })),
+      this.ctx.secrets,
+    );
     this.state.badBytes += await this.ctx.staging.writePart(this.dir, this.state.badParts, rows, SCHEMA);
     this.state.badParts += 1;
     this.state.bad += bad.length;
     this.ctx.stats.badRows = this.state.bad;
     const max = this.limits.maxBadRecords;
     if (max !== null && this.state.bad > max) {
-      throw new DataError(`${this.state.bad} bad records, more than maxBadRecords (${max}); first in this batch: ${bad[0]!.position}: ${bad[0]!.reason}`);
+      throw new DataError(`${this.state.bad} bad records, more than maxBadRecords (${max}); first in this batch: ${rows[0]!.position}: ${rows[0]!.reason}`);
     }
   }
 

@@ -20,6 +20,18 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** `value` with every secret value scrubbed from every string in it (keys included), for outputs and dead letters. */
+export function scrubDeep<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return scrub(v, secrets);
+    if (depth > 64 || v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((item) => walk(item, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, item]) => [scrub(k, secrets), walk(item, depth + 1)]));
+  };
+  return walk(value, 0) as T;
+}
+
 /** Converts anything thrown by a node into an ApplicationFailure safe to put in workflow history. */
 export function toFailure(err: unknown, secrets: readonly string[], details: NodeFailureDetails): ApplicationFailure {
   const message = scrub(err instanceof Error ? err.message : String(err), secrets);

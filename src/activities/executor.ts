@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskRe
 import type { NodeContext, NodeRunner } from './context.js';
 import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
 import { ConfigError, PolicyError } from '../kit/errors.js';
-import { toFailure } from './errors.js';
+import { scrubDeep, toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
 import { type StagingStore } from './staging.js';
@@ -99,6 +99,7 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         stopRequested: () => stop.aborted,
         signal: stop,
         inputDataset: (input) => pickInput(task.nodeId, task.inputs, input),
+        secrets,
         limits: task.limits ?? DEFAULT_LIMITS,
         state: task.state,
       };
@@ -110,7 +111,8 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         return { status: 'paused', checkpoint: outcome.checkpoint, stats: { ...stats }, attempt };
       }
       log.info({ stats }, 'node succeeded');
-      return { status: 'done', outputs: outcome.outputs, stats: { ...stats }, attempt };
+      // Outputs reach history and the run view: no secret value may ride along (a path, a prefix, a reply).
+      return { status: 'done', outputs: scrubDeep(outcome.outputs, secrets), stats: { ...stats }, attempt };
     } catch (err) {
       // The next attempt resumes from the last heartbeat: send the latest checkpoint now, not
       // up to a second old.
