@@ -40,6 +40,17 @@ export function writeSplitInputs(dir: string, ext: string, total: number, line: 
   }
 }
 
+/** The part files a finished file sink wrote into `out`, in part order; throws when `_SUCCESS` is missing. */
+export function finishedParts(out: string, extension: string): string[] {
+  if (!fs.existsSync(path.join(out, '_SUCCESS'))) throw new Error(`${out} has no _SUCCESS: the load never finished`);
+  const pattern = new RegExp(`^part-\\d+\\.${extension}$`);
+  return fs
+    .readdirSync(out)
+    .filter((f) => pattern.test(f))
+    .sort()
+    .map((f) => path.join(out, f));
+}
+
 /** A read of `config` resumed from any batch's cursor yields exactly the records (rows and bad ones) after that batch. */
 export async function assertResumesAfterEveryBatch(node: SourceNodeType, config: unknown): Promise<void> {
   const full = await readAll(node, config);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
-import { writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
+import { finishedParts, writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
 import { csv } from '../index.js';
 
 const ROWS = 20;
@@ -38,14 +38,10 @@ conformance(csv, async () => {
         kind: 'sink',
         config: (dest) => ({ path: path.join(dir, 'out', dest) }),
         async readBack(dest) {
-          const out = path.join(dir, 'out', dest);
-          if (!fs.existsSync(path.join(out, '_SUCCESS'))) throw new Error(`${out} has no _SUCCESS: the load never finished`);
-          return fs
-            .readdirSync(out)
-            .filter((f) => /^part-\d+\.csv$/.test(f))
-            .sort()
-            // Unquoted empty fields are null, quoted ones empty text: what csv.write writes and PostgreSQL reads.
-            .flatMap((f) => parse(fs.readFileSync(path.join(out, f)), { columns: true, cast: (value, ctx) => (value === '' && !ctx.quoting ? null : value) }) as Row[]);
+          // Unquoted empty fields are null, quoted ones empty text: what csv.write writes and PostgreSQL reads.
+          return finishedParts(path.join(dir, 'out', dest), 'csv').flatMap(
+            (f) => parse(fs.readFileSync(f), { columns: true, cast: (value, ctx) => (value === '' && !ctx.quoting ? null : value) }) as Row[],
+          );
         },
         broken: [{ why: 'a path under a regular file', config: { path: path.join(dir, 'a-file', 'out') }, names: 'config.path' }],
         invalid: [{ config: { path: 'out', delimiter: '"' }, path: 'config.delimiter' }],

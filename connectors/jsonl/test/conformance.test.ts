@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
-import { writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
+import { finishedParts, writeFile, writeSplitInputs } from '../../../test/helpers/files.js';
 import { jsonl } from '../index.js';
 
 const ROWS = 20;
@@ -41,13 +41,8 @@ conformance(jsonl, async () => {
         kind: 'sink',
         config: (dest) => ({ path: path.join(dir, 'out', dest) }),
         async readBack(dest) {
-          const out = path.join(dir, 'out', dest);
-          if (!fs.existsSync(path.join(out, '_SUCCESS'))) throw new Error(`${out} has no _SUCCESS: the load never finished`);
-          return fs
-            .readdirSync(out)
-            .filter((f) => /^part-\d+\.jsonl$/.test(f))
-            .sort()
-            .flatMap((f) => fs.readFileSync(path.join(out, f), 'utf8').split('\n').filter((line) => line !== ''))
+          return finishedParts(path.join(dir, 'out', dest), 'jsonl')
+            .flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').filter((line) => line !== ''))
             .map((line) => JSON.parse(line) as Row);
         },
         broken: [{ why: 'a path under a regular file', config: { path: path.join(dir, 'a-file', 'out') }, names: 'config.path' }],
