@@ -1,4 +1,5 @@
 // Typed errors raised where a request goes wrong; problem.ts maps them (and library errors) to HTTP.
+import { clip } from '../dag/echo.js';
 import { appendPath } from '../dag/path.js';
 import type { z } from 'zod';
 
@@ -87,7 +88,7 @@ export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
   return error.issues.map((issue) => {
     // Unknown keys are reported on the parent object; name each key so the path points at it.
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key], prefix), message: 'unknown field' }));
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, clip(key)], prefix), message: 'unknown field' }));
     }
     return [{ path: formatPath(issue.path, prefix) || prefix || '(root)', message: issue.message }];
   }).flat();

@@ -1,14 +1,16 @@
 // Every request and response shape of the REST API, as zod schemas: handlers validate with them,
 // types come from them, and openapi.ts renders them.
 import { z } from 'zod';
-import { durationSchema } from '../dag/duration.js';
+import { durationSchema, durationWithin } from '../dag/duration.js';
+import { textProblem } from '../dag/guard.js';
+import { MAX_INT32, MAX_PIPELINE_NAME_LENGTH } from '../dag/limits.js';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
 import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
 import { ROLES } from '../store/types.js';
 
 export const pipelineName = z
   .string()
-  .max(63)
+  .max(MAX_PIPELINE_NAME_LENGTH)
   .regex(PIPELINE_NAME_PATTERN, 'expected a pipeline name of lower-case letters, digits and -');
 
 /** A positive integer given as a query-string value. */
@@ -19,14 +21,31 @@ const intString = (max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(1, 'expected a positive integer').max(max, `must be at most ${max}`));
 
-export const pipelineParams = z.object({ name: pipelineName });
-export const pipelineQuery = z.strictObject({ version: intString(2_147_483_647).optional() });
+/** Free text that reaches PostgreSQL or Temporal as-is: no NUL, no unpaired surrogates. */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((s, ctx) => {
+      const problem = textProblem(s);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
-export const runIdParams = z.object({ runId: z.string().min(1).max(255) });
+export const pipelineParams = z.object({ name: pipelineName });
+export const pipelineQuery = z.strictObject({ version: intString(MAX_INT32).optional() });
+
+export const runIdParams = z.object({ runId: text(255) });
+
+/**
+ * The path parameter after each collection of /api/v1 (the keys of pipelineParams, runIdParams and
+ * keyIdParams), to name it in errors found before a route matched: bad percent-encoding.
+ */
+export const PATH_PARAMS: Readonly<Record<string, string>> = { pipelines: 'name', runs: 'runId', keys: 'id' };
 
 export const startRunBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).optional(),
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(MAX_INT32).optional(),
 });
 
 export const listRunsQuery = z.strictObject({
@@ -141,7 +160,7 @@ export const createKeyBody = z.strictObject({
   name: z.string().min(1).max(100).regex(/^[\p{L}\p{N} ._@-]+$/u, 'expected letters, digits, spaces and . _ @ -'),
   role: z.enum(ROLES, { error: `expected one of ${ROLES.join(', ')}` }),
   pipelines: z.array(pipelineGlob).min(1).max(50).optional().describe('limit the key to these pipeline names (globs); default: every pipeline'),
-  expires: durationSchema.pipe(z.number().min(60_000, 'must be at least 1m').max(TEN_YEARS_MS, 'must be at most 3650d')).optional().describe('lifetime, e.g. 90d; default: no expiry'),
+  expires: durationWithin(TEN_YEARS_MS).pipe(z.number().min(60_000, 'must be at least 1m').max(TEN_YEARS_MS, 'must be at most 3650d')).optional().describe('lifetime, e.g. 90d; default: no expiry'),
 });
 
 export const keyIdParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'expected a key id (16 hex digits)') });
@@ -162,8 +181,8 @@ export const createdKeyResponse = keyResponse.extend({ key: z.string().describe(
 export const keyListResponse = z.object({ keys: z.array(keyResponse) });
 
 export const auditQuery = z.strictObject({
-  actor: z.string().min(1).max(200).optional().describe('key id, key name or OIDC subject'),
-  action: z.string().min(1).max(100).optional(),
+  actor: text(200).optional().describe('key id, key name or OIDC subject'),
+  action: text(100).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   cursor: z.string().regex(/^[1-9][0-9]{0,17}$/, 'expected the next cursor of a previous page').optional(),
   limit: intString(500).default(100),

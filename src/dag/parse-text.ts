@@ -5,11 +5,11 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, Lexer, parseDocument, type Document } from 'yaml';
 import { clip } from './echo.js';
 import type { ValidationIssue } from './issue.js';
-import { MAX_DEPTH, MAX_ISSUES, MAX_YAML_EXPANDED_BYTES } from './limits.js';
+import { MAX_ISSUES, MAX_PARSE_DEPTH, MAX_YAML_EXPANDED_BYTES } from './limits.js';
 
 export type ParseTextResult = { ok: true; value: unknown } | { ok: false; errors: ValidationIssue[] };
 
-const TOO_DEEP = `nested deeper than ${MAX_DEPTH} levels of objects and arrays`;
+const TOO_DEEP = `nested deeper than ${MAX_PARSE_DEPTH} levels of objects and arrays`;
 
 /** Parses a spec file's text (YAML by default, a superset of JSON); syntax errors carry `line:col`. */
 export function parsePipelineText(text: string, format: 'json' | 'yaml' = 'yaml'): ParseTextResult {
@@ -41,7 +41,7 @@ function parseJson(text: string, lines: Lines): ParseTextResult {
   }
 }
 
-/** Offset of the first bracket opening a level past MAX_DEPTH, or -1 (exact for valid JSON). */
+/** Offset of the first bracket opening a level past MAX_PARSE_DEPTH, or -1 (exact for valid JSON). */
 function jsonTooDeep(text: string): number {
   let depth = 0;
   let inString = false;
@@ -52,7 +52,7 @@ function jsonTooDeep(text: string): number {
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_DEPTH) return i;
+      if (++depth > MAX_PARSE_DEPTH) return i;
     } else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
   }
   return -1;
@@ -72,7 +72,7 @@ function yamlFlowTooDeep(text: string): number {
   let offset = 0;
   for (const token of new Lexer().lex(text)) {
     if (token === '[' || token === '{') {
-      if (++depth > MAX_DEPTH) return offset;
+      if (++depth > MAX_PARSE_DEPTH) return offset;
     } else if ((token === ']' || token === '}') && depth > 0) depth--;
     offset += token.length;
   }
@@ -157,7 +157,7 @@ function build(root: YamlNode, targets: Map<YamlNode, YamlNode>, lines: Lines): 
     if (result.size > MAX_YAML_EXPANDED_BYTES) {
       return failure(`${where(node)}: the document expands (aliases included) to more than ${MAX_YAML_EXPANDED_BYTES} bytes`);
     }
-    if (result.depth > MAX_DEPTH) return failure(`${where(node)}: ${TOO_DEEP} (aliases included)`);
+    if (result.depth > MAX_PARSE_DEPTH) return failure(`${where(node)}: ${TOO_DEEP} (aliases included)`);
     built.set(node, result);
   }
   return { ok: true, value: (built.get(root) as Built).value };

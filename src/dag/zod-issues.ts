@@ -15,6 +15,10 @@ export type ReadableResult<T> = { success: true; data: T } | { success: false; i
 
 /** Parses like `safeParse`, with messages written for the people who write specs rather than zod's defaults. */
 export function parseReadable<S extends z.ZodType>(schema: S, input: unknown): ReadableResult<z.output<S>> {
+  // Most values are valid, and a parse with a per-call error map costs several times one without: the
+  // readable messages are worked out only for a value that failed.
+  const plain = schema.safeParse(input);
+  if (plain.success) return { success: true, data: plain.data };
   // Unknown-key messages are computed where the object schema is known (the error map) and read back when
   // the issue is split per key, keyed by the offending object itself.
   const unknownKeys = new WeakMap<object, Map<string, string>>();

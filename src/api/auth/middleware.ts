@@ -7,6 +7,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../log.js';
 import type { AuditStore, KeyStore } from '../../store/types.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { refuseUnknownQuery } from '../query.js';
 import { parseKey, verifySecret } from './keys.js';
 import type { OidcVerifier } from './oidc.js';
 import { ACTIONS, inScope, roleAllows, type Action, type Principal } from './roles.js';
@@ -95,13 +96,14 @@ export function authenticate(keys: KeyStore, settings: AuthSettings, logger: Log
 
 /** Route guard: the principal's role must allow `action`. */
 export function authorize(action: Action): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
     locals(res).action = action;
     const p = principalOf(res);
     const needed = ACTIONS[action];
     if (!roleAllows(p.role, needed)) {
       throw new ForbiddenError(`${action} needs the ${needed} role; this ${p.kind === 'oidc' ? 'token' : 'key'} has ${p.role}`);
     }
+    refuseUnknownQuery(action, req);
     next();
   };
 }

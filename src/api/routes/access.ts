@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { ApiKeyRecord } from '../../store/types.js';
 import { authorize, principalOf, setTarget } from '../auth/middleware.js';
 import { issueKey } from '../auth/keys.js';
+import { MAX_KEY_BODY_BYTES } from '../../dag/limits.js';
 import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
@@ -34,7 +35,7 @@ export function accessRouter({ store }: AppDeps): Router {
       const body: z.infer<typeof keyListResponse> = { keys: (await store.listKeys()).map(keyBody) };
       res.json(body);
     })
-    .post(authorize('key.create'), express.json({ limit: '16kb', strict: true }), async (req, res) => {
+    .post(authorize('key.create'), express.json({ limit: MAX_KEY_BODY_BYTES, strict: true }), async (req, res) => {
       const body = createKeyBody.parse(optionalJsonBody(req));
       const creator = principalOf(res);
       // A scoped admin cannot mint a key wider than its own: every glob must be one of its own.

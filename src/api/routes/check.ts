@@ -2,6 +2,7 @@
 // (where its secrets are) and answers with each node's result.
 import express, { Router } from 'express';
 import type { z } from 'zod';
+import { MAX_RUN_BODY_BYTES } from '../../dag/limits.js';
 import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { NotFoundError, UnavailableError } from '../errors.js';
@@ -15,7 +16,7 @@ export function checkRouter({ store, client, taskQueue }: AppDeps): Router {
   const router = Router();
   router
     .route('/pipelines/:name/check')
-    .post(authorize('pipeline.check'), express.json({ limit: '256kb', strict: true }), async (req, res) => {
+    .post(authorize('pipeline.check'), express.json({ limit: MAX_RUN_BODY_BYTES, strict: true }), async (req, res) => {
       const { name } = pipelineParams.parse(req.params);
       setTarget(res, `pipeline ${name}`);
       requireScope(res, name, { notFound: `pipeline ${name} not found` });
