@@ -11,6 +11,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadPolicy, PolicyFileError } from '../src/worker/policy.js';
+import { nodeChecker } from '../src/activities/check.js';
+import { connectors } from '../connectors/index.js';
+import { createLogger } from '../src/log.js';
 import { validatePipeline } from '../src/dag/validate.js';
 import { catalog } from '../src/catalog.js';
 import type { RunProgress } from '../src/workflows/messages.js';
@@ -177,6 +180,20 @@ test('a template inside SQL or an expression, and a $secret outside a credential
   assert.equal(result.ok, false);
   const paths = result.ok ? [] : result.errors.map((e) => e.path);
   assert.deepEqual(paths, ['nodes[0].config.query', 'nodes[1].config.where', 'nodes[2].config.path']);
+});
+
+test('sluice check obeys the same policy and reports each node\'s violation', async () => {
+  const policy = loadPolicy({ file: path.join(root, 'policy.yaml'), site, dataDir: path.join(root, 'data'), stagingDir: path.join(root, 'staging') });
+  const check = nodeChecker({ connectors, env: { ...process.env, DATABASE_URL: OWN_CONFIG }, logger: createLogger('silent'), policy });
+  const task = (type: string, config: Record<string, unknown>) => ({ pipeline: 'p', nodeId: 'n', type, site, config, timeoutMs: 5000 });
+  const run = { runId: 'policy-check', attempt: 1 };
+  const prefix = `forbidden by the policy of site ${site}: `;
+  assert.deepEqual(await check(task('control.sleep', { ms: 1 }), run), { ok: false, error: `${prefix}node type control.sleep is not in its nodeTypes list (type)` });
+  assert.deepEqual(await check(task('postgres.read', { connection: { $secret: 'DATABASE_URL' }, query: 'select 1' }), run), {
+    ok: false,
+    error: `${prefix}secret DATABASE_URL is part of the worker's own configuration (config.connection)`,
+  });
+  assert.deepEqual(await check(task('csv.read', { path: path.join(root, 'credentials.csv') }), run), { ok: false, error: `${prefix}files.read does not include this path (config.path)` });
 });
 
 test('a bad policy file stops the worker with the path of the error', () => {
