@@ -292,7 +292,8 @@ test('a 10,000-node spec with templates reading far upstream is accepted while /
   const body = JSON.stringify(chainSpec(uniqueName('chain'), MAX_NODES));
   const { res, ms, health } = await timedWithHealth(api.url, () => api.call('POST', '/api/v1/pipelines', body, { 'content-type': 'application/json' }));
   assert.equal(res.status, 201, JSON.stringify(res.json).slice(0, 500));
-  assert.ok(ms < 2000, `validation and storing took ${Math.round(ms)} ms`);
+  // Valid, so also hashed, stored and sent back whole: seconds on a busy machine, but in steps.
+  assert.ok(ms < 5000, `validation and storing took ${Math.round(ms)} ms`);
   assert.ok(health.length > 0 && Math.max(...health) < 200, `healthz took ${health.map(Math.round).join(', ')} ms`);
   const over = await refused(422, 'POST', '/api/v1/pipelines', chainSpec(uniqueName('chain'), MAX_NODES + 1));
   assert.deepEqual(paths(over), ['nodes']);

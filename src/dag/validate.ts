@@ -8,11 +8,11 @@ import { checkConfigs } from './check-config.js';
 import { checkDatasets } from './check-datasets.js';
 import { checkGraph, draftGraph } from './check-graph.js';
 import { checkTemplateRefs, collectTemplateRefs, type NodeTemplateRefs } from './check-templates.js';
-import { isRecord, readDraft, type Draft } from './draft.js';
+import { isRecord, readDraft } from './draft.js';
 import { clipMessage } from './echo.js';
 import { capIssues, guardValue } from './guard.js';
 import type { ValidationIssue } from './issue.js';
-import { MAX_NODES } from './limits.js';
+import { MAX_ISSUES, MAX_NODES } from './limits.js';
 import { formatPath } from './path.js';
 import { nodeSpecSchema, pipelineSpecSchema, type NodeSpec, type PipelineSpec } from './spec.js';
 import { suggestionBudget, withSuggestionBudget } from './suggest.js';
@@ -68,45 +68,45 @@ function* validationSteps(input: unknown, catalog: Catalog): Generator<void, Val
   const shape: ValidationIssue[] = [];
   const head = parseReadable(specHeadSchema, input);
   if (!head.success) shape.push(...head.issues.map((i) => ({ path: formatPath(i.segments), message: i.message })));
-  // Nodes are parsed even when the rest of the spec is wrong, so their problems are reported too.
-  const rawNodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]).slice(0, MAX_NODES) : [];
-  const nodes: NodeSpec[] = [];
-  for (let start = 0; start < rawNodes.length; start += NODES_PER_STEP) {
-    rawNodes.slice(start, start + NODES_PER_STEP).forEach((raw, k) => {
-      const parsed = parseReadable(nodeSpecSchema, raw);
-      if (parsed.success) nodes.push(parsed.data);
-      else shape.push(...parsed.issues.map((i) => ({ path: formatPath(['nodes', start + k, ...i.segments]), message: i.message })));
-    });
-    yield;
-  }
-
   const draft = readDraft(input);
   const graph = draftGraph(draft);
   const graphIssues = checkGraph(draft, graph);
   yield;
 
+  // Nodes are parsed even when the rest of the spec is wrong, so their problems are reported too. Once
+  // MAX_ISSUES problems are known before a slice, nothing found from there on could be listed: the
+  // remaining nodes are not checked (a spec of 10,000 broken nodes costs what its first slice does).
+  const rawNodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]).slice(0, MAX_NODES) : [];
+  const known = [...shape, ...graphIssues].map(nodeIndex).sort((a, b) => a - b);
+  let knownBefore = 0;
+  let found = 0;
+  const nodes: NodeSpec[] = [];
   const configIssues: ValidationIssue[] = [];
   const refs: NodeTemplateRefs[] = [];
   const datasetIssues: ValidationIssue[] = [];
-  for (const part of slices(draft)) {
+  for (let start = 0; start < rawNodes.length; start += NODES_PER_STEP) {
+    while (knownBefore < known.length && (known[knownBefore] as number) < start) knownBefore++;
+    if (knownBefore + found >= MAX_ISSUES) break;
+    const before = shape.length + configIssues.length + datasetIssues.length;
+    rawNodes.slice(start, start + NODES_PER_STEP).forEach((raw, k) => {
+      const parsed = parseReadable(nodeSpecSchema, raw);
+      if (parsed.success) nodes.push(parsed.data);
+      else shape.push(...parsed.issues.map((i) => ({ path: formatPath(['nodes', start + k, ...i.segments]), message: i.message })));
+    });
+    const part = { ...draft, nodes: draft.nodes.slice(start, start + NODES_PER_STEP) };
     configIssues.push(...checkConfigs(part, catalog));
     refs.push(...collectTemplateRefs(part.nodes));
     datasetIssues.push(...checkDatasets(part, graph, catalog));
+    found += shape.length + configIssues.length + datasetIssues.length - before;
     yield;
   }
   const templateIssues = checkTemplateRefs(draft, graph, refs);
 
   const errors = byNode(dedupe([...shape, ...graphIssues, ...configIssues, ...templateIssues, ...datasetIssues]));
-  if (errors.length > 0 || !head.success) {
+  if (errors.length > 0 || !head.success || nodes.length < rawNodes.length) {
     return { ok: false, errors: capIssues(errors).map((e) => ({ path: e.path, message: clipMessage(e.message) })) };
   }
   return { ok: true, spec: { ...head.data, nodes } };
-}
-
-function* slices(draft: Draft): Generator<Draft> {
-  for (let start = 0; start < draft.nodes.length; start += NODES_PER_STEP) {
-    yield { ...draft, nodes: draft.nodes.slice(start, start + NODES_PER_STEP) };
-  }
 }
 
 function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
@@ -119,9 +119,13 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
   });
 }
 
+/** The index of the node a problem is about; -1 for the spec as a whole. */
+function nodeIndex(issue: ValidationIssue): number {
+  return Number(/^nodes\[(\d+)\]/.exec(issue.path)?.[1] ?? -1);
+}
+
 // Spec-level problems first, then each node's problems together, in spec order (a stable sort).
 function byNode(issues: ValidationIssue[]): ValidationIssue[] {
-  const nodeIndex = (i: ValidationIssue): number => Number(/^nodes\[(\d+)\]/.exec(i.path)?.[1] ?? -1);
   return issues
     .map((issue, order) => ({ issue, order, node: nodeIndex(issue) }))
     .sort((a, b) => a.node - b.node || a.order - b.order)
