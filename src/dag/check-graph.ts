@@ -3,7 +3,7 @@
 import { stronglyConnected } from './components.js';
 import type { Draft, DraftNode } from './draft.js';
 import type { ValidationIssue } from './issue.js';
-import { MAX_CYCLES } from './limits.js';
+import { MAX_CYCLES, MAX_ISSUES } from './limits.js';
 import { formatPath } from './path.js';
 import { findCycle, type PlanNode } from './plan.js';
 import { didYouMean } from './suggest.js';
@@ -53,14 +53,16 @@ export function checkGraph(draft: Draft, graph: DraftGraph): ValidationIssue[] {
 
 // One issue per cycle: after reporting one, its nodes are set aside and the rest of its strongly
 // connected part is searched again. Parts are searched on their own, so many small cycles cost one pass
-// over the graph; MAX_CYCLES bounds the passes a large tangled part can cause.
+// over the graph; a part is searched again at most MAX_CYCLES times in all, so a large tangled part costs
+// a bounded number of passes; and no more cycles are looked for than could be listed (MAX_ISSUES).
 function checkCycles(graph: DraftGraph): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const work: PlanNode[][] = [graph.nodes];
-  while (work.length > 0 && issues.length < MAX_CYCLES) {
+  let searches = 0;
+  while (work.length > 0 && issues.length < MAX_ISSUES) {
     const nodes = work.pop() as PlanNode[];
     for (const component of stronglyConnected(nodes)) {
-      if (component.length < 2 || issues.length >= MAX_CYCLES) continue;
+      if (component.length < 2 || issues.length >= MAX_ISSUES) continue;
       const members = new Set(component.map((i) => (nodes[i] as PlanNode).id));
       const part = component.map((i) => {
         const n = nodes[i] as PlanNode;
@@ -72,7 +74,7 @@ function checkCycles(graph: DraftGraph): ValidationIssue[] {
       issues.push({ path: formatPath(['nodes', first, 'needs']), message: `cycle ${cycle.join(' -> ')}` });
       const onCycle = new Set(cycle);
       const rest = part.filter((n) => !onCycle.has(n.id)).map((n) => ({ id: n.id, needs: n.needs.filter((id) => !onCycle.has(id)) }));
-      if (rest.length > 1) work.push(rest);
+      if (rest.length > 1 && searches++ < MAX_CYCLES) work.push(rest);
     }
   }
   return issues;

@@ -54,7 +54,7 @@ export const MAX_SHORT_TEXT_LENGTH = 1_024;
 export const MAX_ECHO = 200;
 /** Problems reported for one spec or body; past this, one more entry says how many were left out. */
 export const MAX_ISSUES = 100;
-/** Cycles reported for one spec (each costs a pass over its strongly connected part). */
+/** Times the rest of a strongly connected part is searched again for one more cycle (each a pass over it). */
 export const MAX_CYCLES = 20;
 
 /** "Did you mean" is offered for names up to this long... */
