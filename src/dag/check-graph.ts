@@ -54,15 +54,16 @@ export function checkGraph(draft: Draft, graph: DraftGraph): ValidationIssue[] {
 // One issue per cycle: after reporting one, its nodes are set aside and the rest of its strongly
 // connected part is searched again. Parts are searched on their own, so many small cycles cost one pass
 // over the graph; a part is searched again at most MAX_CYCLES times in all, so a large tangled part costs
-// a bounded number of passes; and no more cycles are looked for than could be listed (MAX_ISSUES).
+// a bounded number of passes; and no more cycles are looked for than could be listed (MAX_ISSUES, and
+// one more, so the list says that more were left out).
 function checkCycles(graph: DraftGraph): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const work: PlanNode[][] = [graph.nodes];
   let searches = 0;
-  while (work.length > 0 && issues.length < MAX_ISSUES) {
+  while (work.length > 0 && issues.length <= MAX_ISSUES) {
     const nodes = work.pop() as PlanNode[];
     for (const component of stronglyConnected(nodes)) {
-      if (component.length < 2 || issues.length >= MAX_ISSUES) continue;
+      if (component.length < 2 || issues.length > MAX_ISSUES) continue;
       const members = new Set(component.map((i) => (nodes[i] as PlanNode).id));
       const part = component.map((i) => {
         const n = nodes[i] as PlanNode;

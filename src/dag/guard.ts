@@ -28,9 +28,16 @@ function isPlainObject(v: object): boolean {
  */
 export function guardValue(value: unknown, prefix = ''): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: prefix, depth: 1 }];
+  // Frames are values to look at, or a key's problem held back so problems come in document order.
+  type Frame = { value: unknown; path: string; depth: number } | { issue: ValidationIssue };
+  const stack: Frame[] = [{ value, path: prefix, depth: 1 }];
   while (stack.length > 0 && issues.length <= MAX_ISSUES) {
-    const { value: v, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
+    const frame = stack.pop() as Frame;
+    if ('issue' in frame) {
+      issues.push(frame.issue);
+      continue;
+    }
+    const { value: v, path, depth } = frame;
     const at = path || '(root)';
     if (typeof v === 'string') {
       if (v.length > MAX_STRING_LENGTH) issues.push({ path: at, message: `must be at most ${MAX_STRING_LENGTH} characters (got ${v.length})` });
@@ -60,8 +67,7 @@ export function guardValue(value: unknown, prefix = ''): ValidationIssue[] {
       const key = keys[i] as string;
       const keyPath = appendPath(path, clip(key));
       const problem = keyProblem(key);
-      if (problem !== null) issues.push({ path: keyPath, message: problem });
-      else stack.push({ value: (v as Record<string, unknown>)[key], path: keyPath, depth: depth + 1 });
+      stack.push(problem === null ? { value: (v as Record<string, unknown>)[key], path: keyPath, depth: depth + 1 } : { issue: { path: keyPath, message: problem } });
     }
   }
   return capIssues(issues);
