@@ -54,7 +54,7 @@ export function openApiDocument(catalog: Catalog): Json {
           responses: {
             '201': ok('a new version', jsonSchema(s.pipelineVersionResponse)),
             '200': ok('the spec equals the latest version', jsonSchema(s.pipelineVersionResponse)),
-            ...problems(400, 415, 422),
+            ...problems(400, 413, 415, 422),
           },
         },
       },
@@ -70,7 +70,7 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Start a run',
           parameters: namePath,
           requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input')) },
-          responses: { '201': ok('started', jsonSchema(s.runCreatedResponse)), ...problems(400, 404, 415) },
+          responses: { '201': ok('started', jsonSchema(s.runCreatedResponse)), ...problems(400, 404, 413, 415) },
         },
       },
       '/api/v1/runs': {
@@ -92,7 +92,7 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: "Check every node's connection on the worker of its site",
           parameters: namePath,
           requestBody: { required: false, content: json(jsonSchema(s.checkBody, 'input')) },
-          responses: { '200': ok('every node checked (ok says whether all passed)', jsonSchema(s.checkResponse)), ...problems(400, 404, 415, 503) },
+          responses: { '200': ok('every node checked (ok says whether all passed)', jsonSchema(s.checkResponse)), ...problems(400, 404, 413, 415, 503) },
         },
       },
       '/api/v1/keys': {
