@@ -70,6 +70,13 @@ export async function createTestDatabase(prefix = 'sluice_test'): Promise<TestDa
       await pool.end();
       const a = new pg.Client({ connectionString: PG_ADMIN_URL });
       await a.connect();
+      // Node activities of a run the test left behind (a cancelled read, say) may still be closing
+      // their connections: give them a moment, so FORCE terminates only true stragglers.
+      for (let i = 0; i < 50; i++) {
+        const open = await a.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (open.rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await a.end();
     },
