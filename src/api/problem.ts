@@ -115,12 +115,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 
 /** Final handler for paths no route claims. */
 export const notFoundHandler: RequestHandler = (req) => {
-  throw new NotFoundError(`no route for ${req.method} ${req.path}`);
+  throw new NotFoundError(`no route for ${clip(req.method, 20)} ${clip(req.path)}`);
 };
 
 /** Route terminator for a known path called with a method it does not serve. */
 export function methodNotAllowed(...allow: string[]): RequestHandler {
   return (req) => {
-    throw new MethodNotAllowedError(allow, `${req.method} is not allowed on ${req.path}; use ${allow.join(' or ')}`);
+    throw new MethodNotAllowedError(allow, `${clip(req.method, 20)} is not allowed on ${clip(req.path)}; use ${allow.join(' or ')}`);
   };
 }

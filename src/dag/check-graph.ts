@@ -31,7 +31,9 @@ export function draftGraph(draft: Draft): DraftGraph {
 /** Duplicate ids, needs naming unknown nodes or the node itself, and every independent cycle. */
 export function checkGraph(draft: Draft, graph: DraftGraph): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  // Node by node, so once more problems are known than can be listed, later nodes' could not be.
   for (const node of draft.nodes) {
+    if (issues.length > MAX_ISSUES) break;
     const first = node.id === undefined ? undefined : graph.ids.get(node.id);
     if (first !== undefined && first !== node.index) {
       issues.push({

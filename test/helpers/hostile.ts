@@ -58,3 +58,15 @@ export async function timedWithHealth<T>(url: string, request: () => Promise<T>)
     await poll;
   }
 }
+
+/**
+ * The better of two timings of `attempt`: the second is made only when the first is over `limitMs`.
+ * The machine is shared (two cores, other test files alongside), so one slow try proves little; two
+ * in a row do. Returns the last result with the smaller time.
+ */
+export async function bestOfTwo<T>(limitMs: number, attempt: () => Promise<T & { ms: number }>): Promise<T & { ms: number }> {
+  const first = await attempt();
+  if (first.ms < limitMs) return first;
+  const second = await attempt();
+  return second.ms < first.ms ? second : first;
+}
