@@ -72,7 +72,7 @@ test('checking over REST: the source passes, the sink fails with Postgres\' mess
     name,
     params: { since: { type: 'string', default: '2024-01-01' } },
     nodes: [
-      { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'CHECK_SRC' }, query: "select datname from pg_database where datname > '{{ params.since }}'" } },
+      { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'CHECK_SRC' }, query: 'select datname from pg_database where datname > $1', params: ['{{ params.since }}'] } },
       { id: 'clean', type: 'transform.map', needs: ['extract'], config: { rename: { datname: 'name' } } },
       { id: 'load', type: 'postgres.write', needs: ['clean'], config: { connection: { $secret: 'CHECK_DST' }, table: 'dw.orders' } },
       { id: 'legacy', type: 'postgres.read', config: { connection: { $secret: 'CHECK_BAD' }, query: 'select 1' } },

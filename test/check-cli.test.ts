@@ -44,7 +44,7 @@ function pipelineFile(name: string, params = ''): string {
       'nodes:',
       '  - id: extract',
       '    type: postgres.read',
-      `    config: { connection: { $secret: CLI_SRC }, query: "select datname from pg_database where datname > '{{ params.since }}'" }`,
+      `    config: { connection: { $secret: CLI_SRC }, query: "select datname from pg_database where datname > $1", params: ["{{ params.since }}"] }`,
       '  - id: clean',
       '    type: transform.map',
       '    needs: [extract]',
