@@ -36,6 +36,8 @@ export interface DevServerOptions {
   uiPort?: number;
   namespaces?: string[];
   logFile?: string;
+  /** The Web UI decodes payloads through this codec server (e.g. the API's /codec). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -56,6 +58,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
+  if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   // The HTTP API port would otherwise be fixed and clash between concurrent servers.
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   for (const ns of options.namespaces ?? []) args.push('--namespace', ns);

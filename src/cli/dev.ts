@@ -10,7 +10,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded.
 import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
 import { installRuntime } from '../worker/runtime.js';
-import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server.js';
+import { payloadDataConverter } from '../codec/data-converter.js';
+import { devPayloadKeys } from '../codec/dev-keys.js';
 import { CENTRAL } from '../dag/vocabulary.js';
 
 export interface DevOptions {
@@ -20,6 +22,8 @@ export interface DevOptions {
   uiPort: number;
   /** Interface the API listens on (default 127.0.0.1: this machine only). */
   host?: string;
+  /** Encrypt payloads (default): SLUICE_PAYLOAD_KEYS, else a dev key kept in dataDir; the Web UI decodes through the API. */
+  encrypt?: boolean;
 }
 
 export interface DevEnvironment {
@@ -57,11 +61,15 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
   };
   try {
     installRuntime(logger);
+    // The Web UI is told the API's codec endpoint at start, so the API's port is settled first.
+    const apiPort = options.apiPort || (await freePort());
+    const payloadKeys = options.encrypt === false ? undefined : devPayloadKeys(options.dataDir, process.env.SLUICE_PAYLOAD_KEYS);
     const temporal: DevServer = await startDevServer({
       dbFile: path.join(options.dataDir, 'temporal.db'),
       port: options.temporalPort,
       uiPort: options.uiPort,
       logFile: path.join(options.dataDir, 'temporal.log'),
+      ...(payloadKeys ? { uiCodecEndpoint: `http://127.0.0.1:${apiPort}/codec` } : {}),
     });
     stops.push(() => temporal.stop());
     logger.info({ address: temporal.address, ui: temporal.uiUrl }, 'Temporal dev server started');
@@ -80,22 +88,26 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       ...process.env,
       TEMPORAL_ADDRESS: temporal.address,
       DATABASE_URL: databaseUrl,
-      PORT: String(options.apiPort),
+      PORT: String(apiPort),
       SLUICE_STAGING_DIR: process.env.SLUICE_STAGING_DIR ?? path.join(options.dataDir, 'staging'),
+      SLUICE_PAYLOAD_KEYS: payloadKeys,
     });
     const api: RunningApi = await startApiFromConfig(config, logger.child({ role: 'api' }), {
       databaseUrl,
       host: options.host ?? '127.0.0.1',
       devKey: true,
+      devUiOrigins: [`http://127.0.0.1:${options.uiPort}`, `http://localhost:${options.uiPort}`],
       ...(maxConnections ? { maxConnections } : {}),
     });
     stops.push(() => api.close());
 
     const connection = await NativeConnection.connect({ address: temporal.address });
     const drain = new AbortController();
+    const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
     const worker = await createWorker({
       drain: drain.signal,
-      workflowBundle: await bundleInChildProcess(),
+      workflowBundle: await bundleInChildProcess(dataConverter),
+      ...(dataConverter ? { dataConverter } : {}),
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.SLUICE_TASK_QUEUE,

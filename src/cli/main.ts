@@ -30,10 +30,12 @@ program
   .option('--temporal-port <port>', 'Temporal frontend port', port, 7233)
   .option('--ui-port <port>', 'Temporal Web UI port', port, 8233)
   .option('--host <address>', 'interface the API listens on (0.0.0.0 to let other machines in)', '127.0.0.1')
-  .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number; host: string }) => {
+  .option('--no-encrypt', 'keep payloads in plain text in Temporal (default: encrypted with SLUICE_PAYLOAD_KEYS or a dev key in the data dir)')
+  .action(async (opts: { dataDir: string; port: number; temporalPort: number; uiPort: number; host: string; encrypt: boolean }) => {
     const [{ createLogger }, { startDev }] = await Promise.all([import('../log.js'), import('./dev.js')]);
     const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
-    const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort, host: opts.host }, logger);
+    const dev = await startDev({ dataDir: opts.dataDir, apiPort: opts.port, temporalPort: opts.temporalPort, uiPort: opts.uiPort, host: opts.host, encrypt: opts.encrypt }, logger);
+    const keys = dev.config.SLUICE_PAYLOAD_KEYS;
     onShutdown(dev.stop);
     console.log(`\nSluice is running.
   API:          ${dev.apiUrl}/api/v1/pipelines
@@ -41,6 +43,7 @@ program
                 curl -H "Authorization: Bearer ${dev.apiKey}" ${dev.apiUrl}/api/v1/pipelines
   Temporal UI:  ${dev.uiUrl}
   Temporal:     ${dev.temporalAddress} (namespace ${dev.config.TEMPORAL_NAMESPACE})
+  Payloads:     ${keys ? `encrypted with key ${keys.encryptingKeyId}; the Web UI decodes them through ${dev.apiUrl}/codec` : 'plain text (--no-encrypt)'}
 Press Ctrl-C to stop.\n`);
   });
 
@@ -120,9 +123,10 @@ program
 program
   .command('__bundle-workflows', { hidden: true })
   .argument('<out>')
-  .action(async (out: string) => {
+  .argument('[failureConverterPath]')
+  .action(async (out: string, failureConverterPath?: string) => {
     const { writeWorkflowBundle } = await import('../worker/bundle.js');
-    await writeWorkflowBundle(out);
+    await writeWorkflowBundle(out, failureConverterPath);
   });
 
 await program.parseAsync(process.argv).catch((err: unknown) => {

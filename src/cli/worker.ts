@@ -9,6 +9,7 @@ import { installRuntime } from '../worker/runtime.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
+import { payloadDataConverter } from '../codec/data-converter.js';
 
 export async function runWorker(site: string | undefined, policyFile?: string): Promise<void> {
   const config = loadConfig();
@@ -26,6 +27,8 @@ export async function runWorker(site: string | undefined, policyFile?: string): 
   // The SDK's runtime also handles these signals and shuts the worker down; aborting `drain`
   // first makes running nodes stop at their next batch boundary instead of after the grace time.
   const drain = new AbortController();
+  const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
+  if (dataConverter) logger.info({ keys: config.SLUICE_PAYLOAD_KEYS }, 'payloads are encrypted');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => drain.abort());
   const worker = await createWorker({
     connection,
@@ -36,7 +39,8 @@ export async function runWorker(site: string | undefined, policyFile?: string): 
     policy,
     logger,
     drain: drain.signal,
-    ...(site ? {} : { workflowBundle: await bundleInChildProcess() }),
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(site ? {} : { workflowBundle: await bundleInChildProcess(dataConverter) }),
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 
@@ -21,8 +22,11 @@ export interface TemporalTestEnv {
   close(): Promise<void>;
 }
 
-/** Connects to the suite's Temporal server (TEMPORAL_ADDRESS), or starts one for this file. */
-export async function temporalEnv(): Promise<TemporalTestEnv> {
+/**
+ * Connects to the suite's Temporal server (TEMPORAL_ADDRESS), or starts one for this file. With a
+ * `dataConverter` (payload encryption) the client encodes and decodes through it.
+ */
+export async function temporalEnv(options: { dataConverter?: DataConverter } = {}): Promise<TemporalTestEnv> {
   let server: DevServer | null = null;
   let address = process.env.TEMPORAL_ADDRESS;
   if (!address) {
@@ -32,7 +36,7 @@ export async function temporalEnv(): Promise<TemporalTestEnv> {
   const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
   const connection = await Connection.connect({ address });
   await ensureSearchAttributes(connection, namespace);
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}) });
   return {
     address,
     namespace,
