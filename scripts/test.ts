@@ -1,7 +1,7 @@
 // The whole test suite: starts one Temporal dev server (the real one, headless) for all test
 // files (test/, and each connector's own connectors/<name>/test/), then runs them with node's test runner. PostgreSQL is the one already running locally
 // (SLUICE_TEST_PG_URL, default postgres://127.0.0.1:5432/postgres).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDevServer } from '../temporal/dev-server.js';
@@ -16,6 +16,8 @@ function testFiles(dir: string): string[] {
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : [...testFiles('test'), ...testFiles('connectors')];
 fs.mkdirSync('.sluice', { recursive: true });
+// Browser tests drive Debian's Chromium; install it first (apt-get, as root) so no test times out on it.
+if (files.some((f) => f.endsWith('.browser.test.ts'))) execFileSync('bash', [path.join('scripts', 'ensure-chromium.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
 const server = await startDevServer({ logFile: path.join('.sluice', 'test-temporal.log') });
 console.log(`temporal dev server at ${server.address}; ${files.length} test files`);
 
