@@ -175,6 +175,9 @@ test('malformed requests are 4xx problem+json, never a 500, and sizes are bounde
   const field = await api.call('POST', '/codec/decode', { payloads: [{ metadata: {}, data: '***' }] });
   assert.deepEqual(field.json.errors.map((e: { path: string }) => e.path), ['payloads[0].data']);
 
+  // Metadata keys that are also Object.prototype names are just keys.
+  const odd = await api.call('POST', '/codec/decode', '{"payloads":[{"metadata":{"__proto__":"YQ==","constructor":"YQ==","encoding":"YQ=="},"data":""}]}', { 'content-type': 'application/json' });
+  assert.equal(odd.status, 200, JSON.stringify(odd.json));
   const big = await api.call('POST', '/codec/decode', { payloads: [{ data: 'A'.repeat(5 * 1024 * 1024) }] });
   assert.equal(big.status, 413);
   assert.equal((await api.call('GET', '/codec/decode')).status, 405);
