@@ -1,6 +1,7 @@
 // Errors of node executors (the kit's ConfigError and DataError, and anything else thrown) turned
 // into Temporal failures in one place (executor.ts), with secret values scrubbed from every message.
 import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../log.js';
 import { ConfigError, DataError } from '../kit/errors.js';
 import type { NodeFailureDetails } from '../workflows/node-task.js';
 
@@ -30,6 +31,12 @@ export function scrubDeep<T>(value: T, secrets: readonly string[]): T {
     return Object.fromEntries(Object.entries(v).map(([k, item]) => [scrub(k, secrets), walk(item, depth + 1)]));
   };
   return walk(value, 0) as T;
+}
+
+/** A child of `log` whose every line has the secret values scrubbed: what a connector logs cannot leak them. */
+export function scrubbingLogger(log: Logger, secrets: readonly string[]): Logger {
+  if (secrets.length === 0) return log;
+  return log.child({}, { formatters: { log: (o: object) => scrubDeep(o, secrets) } });
 }
 
 /** Converts anything thrown by a node into an ApplicationFailure safe to put in workflow history. */

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskRe
 import type { NodeContext, NodeRunner } from './context.js';
 import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
 import { ConfigError, PolicyError } from '../kit/errors.js';
-import { scrubDeep, toFailure } from './errors.js';
+import { scrubbingLogger, scrubDeep, toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
 import { type StagingStore } from './staging.js';
@@ -91,7 +91,8 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         checkpoint,
         staging: deps.staging,
         access,
-        log,
+        // What the connector logs passes through the same scrubbing as its errors and outputs.
+        log: scrubbingLogger(log, secrets),
         stats,
         commit: (cp) => {
           checkpoint = cp;
