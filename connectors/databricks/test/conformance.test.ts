@@ -5,7 +5,7 @@
 import type { Row } from '../../../src/kit/index.js';
 import { conformance } from '../../../test/conformance/index.js';
 import { databricks } from '../index.js';
-import { ALL_TYPE_COLUMNS, startDatabricksMock, type StatementScript } from './mock.js';
+import { ALL_TYPE_COLUMNS, allTypesRaw, startDatabricksMock, type StatementScript } from './mock.js';
 
 const TOKEN = 'dapi-conformance-3b9f1d2e7c';
 const CHUNKS = 5;
@@ -13,21 +13,8 @@ const PER_CHUNK = 4;
 
 const COLUMNS = ALL_TYPE_COLUMNS;
 
-/** Row i (1-based) as Databricks sends it in JSON_ARRAY: every value a string, or null. */
-function raw(i: number): (string | null)[] {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return [
-    (2n ** 53n + BigInt(i)).toString(),
-    String(i),
-    `${i}2345678901234567890.123456789`,
-    String(i / 8),
-    i % 2 === 0 ? 'true' : 'false',
-    `2024-02-${two((i % 28) + 1)}`,
-    `2024-02-29T23:59:${two(i % 60)}.123456Z`,
-    i % 7 === 0 ? null : `row ${i}, "quoted"`,
-    JSON.stringify([`t${i}`, 'x']),
-  ];
-}
+/** Row i (1-based) as Databricks sends it. */
+const raw = (i: number): (string | null)[] => allTypesRaw(i, i % 7 === 0 ? null : `row ${i}, "quoted"`);
 
 /** Row i as databricks.read hands it over: bigint and decimal as exact text, arrays as json. */
 function row(i: number): Row {

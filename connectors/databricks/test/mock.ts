@@ -26,6 +26,22 @@ export const ALL_TYPE_COLUMNS: MockColumn[] = [
   { name: 'tags', type_name: 'ARRAY', type_text: 'ARRAY<STRING>' },
 ];
 
+/** Row i (1-based) of ALL_TYPE_COLUMNS as Databricks sends it in JSON_ARRAY (every value a string, or null); `label` is the STRING column. */
+export function allTypesRaw(i: number, label: string | null): (string | null)[] {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return [
+    (2n ** 53n + BigInt(i)).toString(),
+    String(i),
+    `${i}2345678901234567890.123456789`,
+    String(i / 8),
+    i % 2 === 0 ? 'true' : 'false',
+    `2024-02-${two((i % 28) + 1)}`,
+    `2024-02-29T23:59:${two(i % 60)}.123456Z`,
+    label,
+    JSON.stringify([`t${i}`, 'x']),
+  ];
+}
+
 export interface StatementScript {
   columns: MockColumn[];
   /** Rows of each chunk, as JSON_ARRAY values (strings or null). */

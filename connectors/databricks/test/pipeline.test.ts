@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { connectorTestEnv, historyText, type ConnectorTestEnv } from '../../../test/helpers/connector.js';
 import { uniqueName, waitFor } from '../../../test/helpers/env.js';
 import { progressOf, spec, startRun } from '../../../test/helpers/pipelines.js';
-import { ALL_TYPE_COLUMNS, startDatabricksMock, type DatabricksMock, type StatementScript } from './mock.js';
+import { ALL_TYPE_COLUMNS, allTypesRaw, startDatabricksMock, type DatabricksMock, type StatementScript } from './mock.js';
 import type { RunProgress } from '../../../src/workflows/messages.js';
 
 const TOKEN = 'dapi-pipeline-5c6d7e8f9a0b';
@@ -34,21 +34,8 @@ after(async () => {
 
 const COLUMNS = ALL_TYPE_COLUMNS;
 
-/** Row i (1-based) as Databricks sends it in JSON_ARRAY: every value a string, or null. */
-function raw(i: number): (string | null)[] {
-  const sec = String(i % 60).padStart(2, '0');
-  return [
-    (2n ** 53n + BigInt(i)).toString(),
-    String(i),
-    `${i}2345678901234567890.123456789`,
-    String(i / 8),
-    i % 2 === 0 ? 'true' : 'false',
-    `2024-02-${String((i % 28) + 1).padStart(2, '0')}`,
-    `2024-02-29T23:59:${sec}.123456Z`,
-    i % 7 === 0 ? null : `row ${i}`,
-    JSON.stringify([`t${i}`, 'x']),
-  ];
-}
+/** Row i (1-based) as Databricks sends it. */
+const raw = (i: number): (string | null)[] => allTypesRaw(i, i % 7 === 0 ? null : `row ${i}`);
 
 /** Row i as read back from PostgreSQL by `loaded`. */
 function expectedRow(i: number): Record<string, unknown> {
