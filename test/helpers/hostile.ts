@@ -60,6 +60,16 @@ export async function timedWithHealth<T>(url: string, request: () => Promise<T>)
 }
 
 /**
+ * How long a hostile request and a /healthz during one may take in a test. The targets are 1 s and
+ * 200 ms (docs/api.md; bench:validate prints the figures); the suite shares two cores with other
+ * test files, so by default it fails only on a held event loop (the freezes this guards against
+ * lasted from 46 s to minutes). SLUICE_STRICT_TIMING=1 asserts the targets themselves.
+ */
+const STRICT = process.env.SLUICE_STRICT_TIMING === '1';
+export const REQUEST_LIMIT_MS = STRICT ? 1000 : 5000;
+export const HEALTH_LIMIT_MS = STRICT ? 200 : 1000;
+
+/**
  * The better of two timings of `attempt`: the second is made only when the first is over `limitMs`.
  * The machine is shared (two cores, other test files alongside), so one slow try proves little; two
  * in a row do. Returns the last result with the smaller time.
