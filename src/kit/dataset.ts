@@ -11,10 +11,6 @@ export type Row = Record<string, unknown>;
 export const COLUMN_TYPES = ['text', 'int', 'bigint', 'float', 'numeric', 'boolean', 'timestamp', 'date', 'json'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
-export function isColumnType(v: unknown): v is ColumnType {
-  return typeof v === 'string' && (COLUMN_TYPES as readonly string[]).includes(v);
-}
-
 export interface ColumnSchema {
   name: string;
   type: ColumnType;

@@ -29,7 +29,6 @@ export { ConfigError, DataError, PolicyError } from './errors.js';
 export { accessFor, type Access, type SitePolicy } from './access.js';
 export {
   COLUMN_TYPES,
-  isColumnType,
   isDatasetRef,
   partFileName,
   type ColumnSchema,

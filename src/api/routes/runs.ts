@@ -71,9 +71,9 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
     .get(authorize('run.read'), async (req, res) => {
       const { runId } = runIdParams.parse(req.params);
       // Scope first: a run outside it is "not found", whatever state it is in.
-      const { desc } = await describeRun(client, runId);
-      requireScope(res, desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
-      res.json(await getRunView(client, runId));
+      const described = await describeRun(client, runId);
+      requireScope(res, described.desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
+      res.json(await getRunView(client, runId, described));
     })
     .all(methodNotAllowed('GET'));
 

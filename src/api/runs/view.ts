@@ -4,7 +4,7 @@ import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, ty
 import { progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
 import { UnavailableError } from '../errors.js';
 import type { NodeView, RunView } from '../schemas.js';
-import { describeRun } from './describe.js';
+import { describeRun, type DescribedRun } from './describe.js';
 import { overlayPendingActivities } from './pending.js';
 import { runStatus } from './status.js';
 
@@ -62,8 +62,9 @@ async function fromExecution(runId: string, handle: WorkflowHandle, desc: Workfl
 }
 
 /** The run's current view; throws NotFoundError for an unknown run. */
-export async function getRunView(client: Client, runId: string): Promise<RunView> {
-  const { handle, desc } = await describeRun(client, runId);
+/** `described`: the run already described by the caller (the scope check), so it is not fetched twice. */
+export async function getRunView(client: Client, runId: string, described?: DescribedRun): Promise<RunView> {
+  const { handle, desc } = described ?? (await describeRun(client, runId));
   const open = desc.status.name === 'RUNNING' || desc.status.name === 'PAUSED';
   const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
 
