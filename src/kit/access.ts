@@ -97,7 +97,11 @@ function ruleMatches(rule: EgressRule, host: string, addresses: readonly string[
   return addresses.length > 0 && addresses.every((a) => block.check(a, familyOf(a)));
 }
 
+/** How long an allowed host:port stays allowed without a new lookup. */
+const EGRESS_MEMO_MS = 30_000;
+
 export function accessFor(policy: SitePolicy): Access {
+  const allowedUntil = new Map<string, number>();
   const check = async (p: string, roots: readonly string[], what: 'read' | 'write', configPath: string): Promise<string> => {
     const real = await realish(p);
     if (!roots.some((root) => within(root, real))) throw deny(policy, `files.${what} does not include this path`, configPath);
@@ -109,19 +113,28 @@ export function accessFor(policy: SitePolicy): Access {
     async egress(target, configPath) {
       const host = (target instanceof URL ? target.hostname : target.host).replace(/^\[|\]$/g, '');
       const port = target instanceof URL ? portOf(target) : target.port;
-      if (host === '' || METADATA_HOSTS.has(host.toLowerCase())) throw deny(policy, 'cloud metadata hosts are never reachable', configPath);
-      let addresses: string[];
-      try {
-        addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
-      } catch {
-        // Unresolvable: the connection would fail anyway; rules on names still apply.
-        addresses = [];
-      }
-      if (addresses.some((a) => ALWAYS_DENIED.check(a, familyOf(a)))) throw deny(policy, 'link-local and cloud metadata addresses are never reachable', configPath);
-      if (policy.egress === null) return;
-      if (!policy.egress.some((rule) => ruleMatches(rule, host, addresses, port))) throw deny(policy, 'egress does not allow this host', configPath);
+      // A paged read asks for the same host on every page: an allowed host is looked up once a while.
+      const key = `${host.toLowerCase()}:${port}`;
+      if ((allowedUntil.get(key) ?? 0) > Date.now()) return;
+      await checkEgress(host, port, configPath);
+      if (allowedUntil.size >= 1000) allowedUntil.clear();
+      allowedUntil.set(key, Date.now() + EGRESS_MEMO_MS);
     },
   };
+
+  async function checkEgress(host: string, port: number, configPath: string): Promise<void> {
+    if (host === '' || METADATA_HOSTS.has(host.toLowerCase())) throw deny(policy, 'cloud metadata hosts are never reachable', configPath);
+    let addresses: string[];
+    try {
+      addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      // Unresolvable: the connection would fail anyway; rules on names still apply.
+      addresses = [];
+    }
+    if (addresses.some((a) => ALWAYS_DENIED.check(a, familyOf(a)))) throw deny(policy, 'link-local and cloud metadata addresses are never reachable', configPath);
+    if (policy.egress === null) return;
+    if (!policy.egress.some((rule) => ruleMatches(rule, host, addresses, port))) throw deny(policy, 'egress does not allow this host', configPath);
+  }
 }
 
 /** Parses one egress rule as a policy file writes it (`*.acme.internal`, `10.1.0.0/16:5432`, `db:5432`); throws a message on a bad one. */
