@@ -146,9 +146,13 @@ function cycleFrom(needsPath: string[], index: Map<string, number>): string[] {
   return [...rotated, rotated[0] as string];
 }
 
-// Ready nodes by spec index: keeps topoOrder stable and O(n log n) on large DAGs.
-class MinHeap {
+/** A binary min-heap of node indexes (spec positions): ready nodes come out in spec order, O(log n) each. */
+export class MinHeap {
   private readonly items: number[] = [];
+
+  peek(): number | undefined {
+    return this.items[0];
+  }
 
   push(v: number): void {
     const a = this.items;
