@@ -1,5 +1,8 @@
 // Records the event histories of a few representative runs into test/histories/, for the replay
-// test. Run it after an intentional, patched() change to the workflow: `npm run record-histories`.
+// test. Run it after an intentional, patched() change to the workflow: `npm run record-histories`
+// records them all; `npm run record-histories -- retry-in-place` only the ones named. Histories
+// recorded by earlier workflow code are worth keeping: they prove runs started before a change
+// still replay after it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +11,7 @@ import { startDevServer, temporalCliPath } from '../temporal/dev-server.js';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor } from '../test/helpers/env.js';
 import { progressOf, spec, startRun, testActivities } from '../test/helpers/pipelines.js';
 import { startWorker } from '../test/helpers/worker.js';
+import { retryUpdate } from '../src/workflows/messages.js';
 
 const out = path.join('test', 'histories');
 const server = await startDevServer();
@@ -16,6 +20,9 @@ const env = await temporalEnv();
 const db = await createTestDatabase();
 const taskQueue = uniqueName('record');
 const worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, extraActivities: testActivities, env: { ...process.env, RECORD_DB: db.url } });
+
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string): boolean => only.size === 0 || only.has(name);
 
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
@@ -27,7 +34,7 @@ async function save(name: string, handle: WorkflowHandle): Promise<void> {
 
 try {
   fs.mkdirSync(out, { recursive: true });
-  await save('diamond', await startRun(env.client, taskQueue, spec({
+  if (wanted('diamond')) await save('diamond', await startRun(env.client, taskQueue, spec({
     name: 'diamond', maxParallel: 2,
     nodes: [
       { id: 'a', type: 'control.sleep', config: { ms: 50 } },
@@ -38,12 +45,12 @@ try {
     params: { full: { type: 'boolean', default: true }, wait: { type: 'number', default: 10 } },
   }), { full: true, wait: 10 }));
 
-  await save('retry-then-succeed', await startRun(env.client, taskQueue, spec({
+  if (wanted('retry-then-succeed')) await save('retry-then-succeed', await startRun(env.client, taskQueue, spec({
     name: 'flaky', defaults: { retry: { initialInterval: '100ms', backoffCoefficient: 1 } },
     nodes: [{ id: 'flaky', type: 'test.flaky', config: { failures: 2 } }],
   })));
 
-  await save('node-fails', await startRun(env.client, taskQueue, spec({
+  if (wanted('node-fails')) await save('node-fails', await startRun(env.client, taskQueue, spec({
     name: 'failing',
     nodes: [
       { id: 'slow', type: 'control.sleep', config: { ms: 30_000 } },
@@ -53,6 +60,7 @@ try {
   })));
 
   await db.pool.query(`CREATE TABLE src AS SELECT g AS id, 'row ' || g AS label FROM generate_series(1, 3000) g`);
+  if (wanted('etl-pause-resume')) {
   const etl = await startRun(env.client, taskQueue, spec({
     name: 'etl-paused',
     nodes: [
@@ -67,11 +75,42 @@ try {
   await waitFor(async () => (await progressOf(etl)).nodes.wait!.state === 'paused', 'sleep to pause');
   await etl.signal('resume');
   await save('etl-pause-resume', etl);
+  }
 
-  const cancelled = await startRun(env.client, taskQueue, spec({ name: 'cancelled', nodes: [{ id: 'wait', type: 'control.sleep', config: { ms: 30_000 } }] }));
-  await waitFor(async () => (await progressOf(cancelled)).nodes.wait!.state === 'running', 'sleep to start');
-  await cancelled.cancel();
-  await save('cancelled', cancelled);
+  if (wanted('cancelled')) {
+    const cancelled = await startRun(env.client, taskQueue, spec({ name: 'cancelled', nodes: [{ id: 'wait', type: 'control.sleep', config: { ms: 30_000 } }] }));
+    await waitFor(async () => (await progressOf(cancelled)).nodes.wait!.state === 'running', 'sleep to start');
+    await cancelled.cancel();
+    await save('cancelled', cancelled);
+  }
+
+  if (wanted('retry-in-place')) {
+    // The read fails for good (no such table); once the table exists, a retry in place completes the run.
+    const retried = await startRun(env.client, taskQueue, spec({
+      name: 'retried', recoveryWindow: '1h',
+      nodes: [
+        { id: 'first', type: 'control.sleep', config: { ms: 10 } },
+        { id: 'extract', type: 'postgres.read', needs: ['first'], config: { connection: { $secret: 'RECORD_DB' }, query: 'select * from later', batchSize: 500 } },
+        { id: 'after', type: 'control.sleep', needs: ['extract'], config: { ms: 10 } },
+      ],
+    }));
+    await waitFor(async () => (await progressOf(retried)).status === 'failed', 'the read to fail');
+    await db.pool.query('CREATE TABLE later AS SELECT 1 AS id');
+    await retried.executeUpdate(retryUpdate, { args: [{}] });
+    await save('retry-in-place', retried);
+  }
+
+  if (wanted('continue-then-close')) {
+    await save('continue-then-close', await startRun(env.client, taskQueue, spec({
+      name: 'continued', onFailure: 'continue', recoveryWindow: '1s',
+      nodes: [
+        { id: 'root', type: 'control.sleep', config: { ms: 10 } },
+        { id: 'bad', type: 'test.fail', needs: ['root'], config: { message: 'broken on purpose' } },
+        { id: 'after_bad', type: 'control.sleep', needs: ['bad'], config: { ms: 1 } },
+        { id: 'side', type: 'control.sleep', needs: ['root'], config: { ms: 300 } },
+      ],
+    })));
+  }
 } finally {
   await worker.stop();
   await env.close();

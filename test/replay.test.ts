@@ -13,7 +13,23 @@ const dir = path.join(import.meta.dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('recorded histories exist for the main paths of runPipeline', () => {
-  assert.deepEqual(files, ['cancelled.json', 'diamond.json', 'etl-pause-resume.json', 'node-fails.json', 'retry-then-succeed.json']);
+  assert.deepEqual(files, [
+    'cancelled.json',
+    'continue-then-close.json',
+    'diamond.json',
+    'etl-pause-resume.json',
+    'node-fails.json',
+    'retry-in-place.json',
+    'retry-then-succeed.json',
+  ]);
+});
+
+test('the retry-in-place history holds the retry update and the patch marker that guards it; runs recorded before it have none', () => {
+  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { events: Record<string, unknown>[] };
+  const kinds = (f: string) => read(f).events.map((e) => String(e.eventType));
+  assert.ok(kinds('retry-in-place.json').includes('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED'));
+  assert.ok(kinds('retry-in-place.json').includes('EVENT_TYPE_MARKER_RECORDED'));
+  assert.ok(!kinds('node-fails.json').includes('EVENT_TYPE_MARKER_RECORDED'), 'node-fails was recorded before retry in place');
 });
 
 for (const file of files) {

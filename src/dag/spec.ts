@@ -106,6 +106,10 @@ export const pipelineSpecSchema = z.strictObject({
     })
     .optional(),
   maxParallel: z.number().int().min(1).max(64).default(4),
+  // When a node fails for good: stop (cancel the rest; default) or continue (independent branches run on).
+  onFailure: z.enum(['stop', 'continue']).optional(),
+  // How long a failed run stays open for POST /runs/{id}/retry before it closes as failed (default 7d; 0: at once).
+  recoveryWindow: durationSchema.optional(),
   nodes: z.array(nodeSpecSchema).min(1).max(MAX_NODES),
 });
 

@@ -1,6 +1,6 @@
 // Messages of the runPipeline workflow, declared once and imported by the workflow and by clients,
 // so the two sides cannot drift. Only @temporalio/workflow and src/dag may be imported here.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { NodeState, RunStatus } from '../dag/vocabulary.js';
 import type { PipelineSpec } from '../dag/spec.js';
@@ -28,6 +28,18 @@ export interface NodeProgress {
   site: string;
   /** Small JSON the node produced (dataset reference, counts); null until it succeeds. */
   outputs: Record<string, unknown> | null;
+  /** Earlier tries of this node in this run, oldest first, when it was retried in place. */
+  earlierTries?: NodeTry[];
+}
+
+/** How one try of a node ended before the run was retried in place. */
+export interface NodeTry {
+  state: NodeState;
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  error: string | null;
+  stats: NodeStats;
 }
 
 export interface RunProgress {
@@ -38,6 +50,8 @@ export interface RunProgress {
   startedAt: string;
   endedAt: string | null;
   error: string | null;
+  /** While a failed run waits for a retry: when its recovery window ends and it closes as failed. */
+  recoverableUntil?: string | null;
   nodes: Record<string, NodeProgress>;
 }
 
@@ -94,9 +108,24 @@ export interface CheckResult {
   nodes: Record<string, NodeCheckResult>;
 }
 
+/** Body of the retry update: the failed nodes to run again; absent or empty means every failed node. */
+export interface RetryRequest {
+  nodes?: string[];
+}
+
+/** The retry update's answer: the nodes that will run again (the failed ones asked for and what depends on them). */
+export interface RetryResult {
+  retried: string[];
+  reopened: string[];
+}
+
+/** Failure types the retry update's validator rejects with; the API maps them to 409 and 422. */
+export const RETRY_REJECTIONS = { notFailed: 'RunNotFailed', badNodes: 'RetryBadNodes' } as const;
+
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<RunProgress>('progress');
+export const retryUpdate = defineUpdate<RetryResult, [RetryRequest]>('retry');
 
 export const SLUICE_PIPELINE = defineSearchAttributeKey('SluicePipeline', 'KEYWORD');
 export const SLUICE_STATUS = defineSearchAttributeKey('SluiceStatus', 'KEYWORD');

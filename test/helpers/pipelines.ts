@@ -43,9 +43,13 @@ export const testActivities = {
   },
 };
 
-/** Validates a spec the way the API does; throws with every error if it is invalid. */
+/**
+ * Validates a spec the way the API does; throws with every error if it is invalid. A run of it closes as
+ * failed as soon as a node fails (`recoveryWindow: 0`) unless the spec sets its own recovery window.
+ */
 export function spec(input: unknown): PipelineSpec {
-  const result = validatePipeline(input, testCatalog);
+  const withWindow = input && typeof input === 'object' && !Array.isArray(input) && !('recoveryWindow' in input) ? { recoveryWindow: 0, ...input } : input;
+  const result = validatePipeline(withWindow, testCatalog);
   if (!result.ok) throw new Error(`invalid test spec: ${result.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
   return result.spec;
 }

@@ -1,0 +1,514 @@
+// One run of a pipeline, as workflow state: the node records, the scheduler, the run's status and
+// the in-flight node activities. The workflow function (workflow.ts) creates it, wires one-line
+// message handlers to its methods and awaits execute(). Deterministic code only: imports are
+// limited to @temporalio/workflow, @temporalio/common and src/dag.
+import * as wf from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { DagScheduler } from '../dag/scheduler.js';
+import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
+import { placeOf } from '../dag/vocabulary.js';
+import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
+import {
+  RETRY_REJECTIONS,
+  SAVE_STATE_ACTIVITY,
+  SLUICE_PIPELINE,
+  SLUICE_STATUS,
+  type NodeProgress,
+  type NodeState,
+  type NodeStats,
+  type NodeTry,
+  type RetryRequest,
+  type RetryResult,
+  type RunInput,
+  type RunProgress,
+  type RunResult,
+  type RunStatus,
+  type SaveStateInput,
+} from './messages.js';
+import { ERROR_TYPES, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
+
+/** Defaults applied when neither the node nor the spec's `defaults` say otherwise. */
+const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30 * 1000;
+const DEFAULT_RETRY: RetryPolicy = { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 };
+/** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
+export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+/** Names listed in a run's error before "and N more". */
+const NAMES_IN_ERROR = 20;
+
+/** Guards the sluice.saveState call added after runs that were recorded without it. */
+const SAVE_STATE_PATCH = 'save-node-state';
+/** Guards retry in place, onFailure: continue and the recovery window (runs recorded before fail at once). */
+const RECOVERY_PATCH = 'retry-in-place';
+
+type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
+type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
+
+/** A node's record apart from its state, which the scheduler owns. */
+interface NodeRecord {
+  spec: NodeSpec;
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  stats: NodeStats;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+  /** Activity executions so far (pauses and retries in place each start one); activity ids are `<node>.<n>`. */
+  executions: number;
+  earlierTries: NodeTry[];
+}
+
+function emptyStats(): NodeStats {
+  return { rowsIn: 0, rowsOut: 0 };
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function retryPolicy(spec: PipelineSpec, node: NodeSpec): RetryPolicy {
+  const merged = { ...DEFAULT_RETRY, ...spec.defaults?.retry, ...node.retry };
+  return { ...merged, nonRetryableErrorTypes: [...new Set([...(merged.nonRetryableErrorTypes ?? []), ERROR_TYPES.config])] };
+}
+
+/** Node limits over defaults; with neither count nor ratio set, no bad record is tolerated. */
+function limits(spec: PipelineSpec, node: NodeSpec): NodeLimits {
+  const maxBadRecords = node.maxBadRecords ?? spec.defaults?.maxBadRecords;
+  const maxBadRatio = node.maxBadRatio ?? spec.defaults?.maxBadRatio;
+  if (maxBadRecords === undefined && maxBadRatio === undefined) return { maxBadRecords: 0, maxBadRatio: null };
+  return { maxBadRecords: maxBadRecords ?? null, maxBadRatio: maxBadRatio ?? null };
+}
+
+function errorMessage(err: unknown): string {
+  // An activity's own message sits on the cause; ActivityFailure's message is a generic wrapper.
+  if (err instanceof wf.ActivityFailure && err.cause) return err.cause.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function failureDetails(err: unknown): NodeFailureDetails | undefined {
+  const cause = err instanceof wf.ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.details && cause.details.length > 0) {
+    return cause.details[0] as NodeFailureDetails;
+  }
+  return undefined;
+}
+
+function quotedList(ids: readonly string[]): string {
+  const shown = ids.slice(0, NAMES_IN_ERROR).map((id) => `"${id}"`);
+  return ids.length > NAMES_IN_ERROR ? `${shown.join(', ')} and ${ids.length - NAMES_IN_ERROR} more` : shown.join(', ');
+}
+
+/** Saves node states centrally; a worker without the metadata database fails it with a ConfigError. */
+function saveStateActivity(): SaveStateActivity {
+  return wf.proxyActivities<Record<string, SaveStateActivity>>({
+    summary: 'save node state',
+    startToCloseTimeout: 60_000,
+    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
+  })[SAVE_STATE_ACTIVITY]!;
+}
+
+export class PipelineRun {
+  private readonly info = wf.workflowInfo();
+  private readonly spec: PipelineSpec;
+  private readonly scheduler: DagScheduler;
+  private readonly records = new Map<string, NodeRecord>();
+  /** What `{{ }}` templates read; node outputs are written here as nodes succeed. */
+  private readonly context: TemplateContext;
+  private readonly startedAt = now();
+  /** Whether this execution has retry in place and onFailure (false when replaying a run recorded before them). */
+  private readonly recoverable: boolean;
+
+  private status: RunStatus = 'running';
+  private endedAt: string | null = null;
+  private error: string | null = null;
+  private recoverableUntil: string | null = null;
+  private paused = false;
+  /** The first node that failed since the run (re)started; with onFailure: stop it stops the run. */
+  private failedNode: string | null = null;
+  /** Set by the retry update while the run waits in its recovery window. */
+  private retried = false;
+  /** Bumped on every change the scheduling loop must react to. */
+  private tick = 0;
+  /** Scope of each running node's current activity execution; pause cancels these. */
+  private readonly executionScopes = new Map<string, wf.CancellationScope>();
+  /** Scope of each running node as a whole; stopping after a failure cancels these. */
+  private readonly nodeScopes = new Map<string, wf.CancellationScope>();
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  constructor(private readonly input: RunInput) {
+    this.spec = input.spec;
+    this.recoverable = wf.patched(RECOVERY_PATCH);
+    this.scheduler = new DagScheduler(this.spec.nodes);
+    this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
+    for (const node of this.spec.nodes) {
+      this.records.set(node.id, {
+        spec: node,
+        attempt: 0,
+        startedAt: null,
+        endedAt: null,
+        stats: emptyStats(),
+        error: null,
+        outputs: null,
+        executions: 0,
+        earlierTries: [],
+      });
+      this.context.nodes[node.id] = { outputs: null };
+    }
+    wf.upsertSearchAttributes([
+      { key: SLUICE_PIPELINE, value: input.pipeline },
+      { key: SLUICE_STATUS, value: 'running' },
+    ]);
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  progress(): RunProgress {
+    const nodes: Record<string, NodeProgress> = {};
+    for (const [id, r] of this.records) {
+      nodes[id] = {
+        state: this.scheduler.state(id),
+        attempt: r.attempt,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        stats: r.stats,
+        error: r.error,
+        site: placeOf(r.spec.site),
+        outputs: r.outputs,
+        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+      };
+    }
+    return {
+      runId: this.info.workflowId,
+      pipeline: this.input.pipeline,
+      version: this.input.version,
+      status: this.status,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      error: this.error,
+      ...(this.recoverableUntil ? { recoverableUntil: this.recoverableUntil } : {}),
+      nodes,
+    };
+  }
+
+  pause(): void {
+    if (this.paused || this.status !== 'running') return;
+    this.paused = true;
+    this.setStatus('paused');
+    for (const scope of this.executionScopes.values()) scope.cancel();
+    this.tick++;
+  }
+
+  resume(): void {
+    if (!this.paused || this.status !== 'paused') return;
+    this.paused = false;
+    this.setStatus('running');
+    this.tick++;
+  }
+
+  /** Rejects a retry the run cannot take: it is not waiting in its recovery window, or a node is unknown or not failed. */
+  validateRetry(request: RetryRequest): void {
+    if (this.recoverableUntil === null) {
+      throw ApplicationFailure.create({
+        type: RETRY_REJECTIONS.notFailed,
+        message: `run ${this.info.workflowId} is ${this.status}; only a failed run can be retried`,
+        nonRetryable: true,
+      });
+    }
+    const problems: { path: string; message: string }[] = [];
+    (request.nodes ?? []).forEach((id, i) => {
+      if (typeof id !== 'string' || !this.records.has(id)) problems.push({ path: `nodes[${i}]`, message: `no node "${String(id)}" in this run` });
+      else if (this.scheduler.state(id) !== 'failed') problems.push({ path: `nodes[${i}]`, message: `node "${id}" is ${this.scheduler.state(id)}, not failed` });
+    });
+    if (problems.length > 0) {
+      throw ApplicationFailure.create({ type: RETRY_REJECTIONS.badNodes, message: problems.map((p) => `${p.path}: ${p.message}`).join('; '), details: [problems], nonRetryable: true });
+    }
+  }
+
+  /** Runs again the failed nodes asked for (default: all) and what depends on them; succeeded nodes keep their outputs. */
+  retry(request: RetryRequest): RetryResult {
+    const failed = this.scheduler.nodeIds().filter((id) => this.scheduler.state(id) === 'failed');
+    const chosen = request.nodes && request.nodes.length > 0 ? [...new Set(request.nodes)] : failed;
+    const before = new Map(this.scheduler.nodeIds().map((id) => [id, this.scheduler.state(id)] as const));
+    const reopened = this.scheduler.reopen(chosen);
+    for (const id of reopened) this.restartRecord(id, before.get(id)!);
+    this.failedNode = null;
+    this.error = null;
+    this.endedAt = null;
+    this.recoverableUntil = null;
+    this.paused = false;
+    this.retried = true;
+    this.setStatus('running');
+    this.tick++;
+    return { retried: chosen, reopened };
+  }
+
+  // ---- the run --------------------------------------------------------------------------------
+
+  async execute(): Promise<RunResult> {
+    try {
+      for (;;) {
+        await this.schedule();
+        if (!this.scheduler.nodeIds().some((id) => this.scheduler.state(id) === 'failed')) break;
+        await this.stopAfterFailure();
+        if (!(await this.awaitRetry())) throw ApplicationFailure.nonRetryable(this.error ?? 'a node failed', 'NodeFailed');
+      }
+      await this.saveStates();
+      this.endedAt = now();
+      this.setStatus('completed');
+      return this.progress();
+    } catch (err) {
+      if (wf.isCancellation(err)) {
+        // Let running nodes finish their current batch before the run reports cancelled.
+        await wf.CancellationScope.nonCancellable(async () => {
+          // Nodes that never started are cancelled, not skipped because a running upstream ends cancelled.
+          for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
+          await Promise.all(this.inflight.values());
+          for (const id of this.scheduler.nodeIds()) {
+            const state = this.scheduler.state(id);
+            if (state === 'running' || state === 'paused') this.finishNode(id, 'cancelled');
+          }
+          this.recoverableUntil = null;
+          this.endedAt = now();
+          this.setStatus('cancelled');
+        });
+      }
+      throw err;
+    }
+  }
+
+  private get onFailure(): 'stop' | 'continue' {
+    return this.recoverable ? (this.spec.onFailure ?? 'stop') : 'stop';
+  }
+
+  private stopping(): boolean {
+    return this.failedNode !== null && this.onFailure === 'stop';
+  }
+
+  /** Starts ready nodes, up to maxParallel at once, until none runs and none can start (or a failure stops the run). */
+  private async schedule(): Promise<void> {
+    for (;;) {
+      if (this.stopping()) return;
+      let whenFailed = false;
+      if (!this.paused) {
+        for (let id = this.scheduler.peekReady(); id !== undefined && this.inflight.size < this.spec.maxParallel; id = this.scheduler.peekReady()) {
+          const node = this.records.get(id)!.spec;
+          let run = true;
+          try {
+            run = node.when === undefined || evaluateWhen(node.when, this.context);
+          } catch (err) {
+            // A when that cannot be resolved is the node's failure, not a stuck workflow task.
+            this.failNode(id, `when: ${errorMessage(err)}`);
+            whenFailed = true;
+            break;
+          }
+          if (!run) {
+            this.finishNode(id, 'skipped');
+            continue;
+          }
+          this.launch(node);
+        }
+      }
+      if (whenFailed) continue;
+      // Paused with nodes ready, the loop waits for resume; with nothing running and nothing ready, the run is settled.
+      if (this.inflight.size === 0 && this.scheduler.peekReady() === undefined) return;
+      const seen = this.tick;
+      await wf.condition(() => this.tick !== seen);
+    }
+  }
+
+  /** With onFailure: stop, cancels the nodes still running; then the run's status is failed. */
+  private async stopAfterFailure(): Promise<void> {
+    for (const scope of this.nodeScopes.values()) scope.cancel();
+    await Promise.all(this.inflight.values());
+    for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
+    this.error = this.failureSummary();
+    this.endedAt = now();
+    this.setStatus('failed');
+  }
+
+  /** Waits in the recovery window for the retry update; false when the window ends (or there is none). */
+  private async awaitRetry(): Promise<boolean> {
+    if (!this.recoverable) return false;
+    const windowMs = this.spec.recoveryWindow ?? DEFAULT_RECOVERY_WINDOW_MS;
+    if (windowMs <= 0) return false;
+    this.retried = false;
+    this.recoverableUntil = new Date(Date.now() + windowMs).toISOString();
+    const retried = await wf.condition(() => this.retried, windowMs);
+    this.recoverableUntil = null;
+    return retried;
+  }
+
+  /** Marks advance only once the whole run succeeded: a failed run leaves them, so its rows are read again. */
+  private async saveStates(): Promise<void> {
+    const states: Record<string, unknown> = {};
+    for (const [id, r] of this.records) if (r.outputs?.state !== undefined) states[id] = r.outputs.state;
+    if (Object.keys(states).length === 0 || !wf.patched(SAVE_STATE_PATCH)) return;
+    try {
+      await saveStateActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, states });
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      const error = `node state not saved: ${errorMessage(err)}`;
+      this.error = error;
+      this.endedAt = now();
+      this.setStatus('failed');
+      throw ApplicationFailure.nonRetryable(error, 'StateNotSaved');
+    }
+  }
+
+  private failureSummary(): string {
+    const ids = this.scheduler.nodeIds();
+    const failed = ids.filter((id) => this.scheduler.state(id) === 'failed');
+    const first = this.failedNode ?? failed[0]!;
+    const message =
+      failed.length <= 1
+        ? `node "${first}" failed: ${this.records.get(first)!.error ?? 'unknown error'}`
+        : `${failed.length} nodes failed: ${failed.slice(0, NAMES_IN_ERROR).map((id) => `"${id}" (${this.records.get(id)!.error ?? 'unknown error'})`).join(', ')}${failed.length > NAMES_IN_ERROR ? ` and ${failed.length - NAMES_IN_ERROR} more` : ''}`;
+    if (this.onFailure !== 'continue') return message;
+    const skipped = ids.filter((id) => this.scheduler.state(id) === 'skipped' && this.scheduler.skipReason(id) === 'upstream');
+    return skipped.length === 0 ? message : `${message}; not run because of it: ${quotedList(skipped)}`;
+  }
+
+  private setStatus(status: RunStatus): void {
+    this.status = status;
+    wf.upsertSearchAttributes([{ key: SLUICE_STATUS, value: status }]);
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------------
+
+  private finishNode(id: string, state: NodeState, error: string | null = null): void {
+    const r = this.records.get(id)!;
+    const at = now();
+    r.endedAt = at;
+    if (error) r.error = error;
+    for (const skipped of this.scheduler.finish(id, state, 'when')) this.records.get(skipped)!.endedAt = at;
+    this.tick++;
+  }
+
+  private failNode(id: string, error: string): void {
+    this.failedNode ??= id;
+    this.finishNode(id, 'failed', error);
+  }
+
+  /** A node opened again by a retry: its last try is kept in earlierTries, and it starts afresh. */
+  private restartRecord(id: string, lastState: NodeState): void {
+    const r = this.records.get(id)!;
+    if (r.startedAt !== null) {
+      r.earlierTries.push({ state: lastState, attempt: r.attempt, startedAt: r.startedAt, endedAt: r.endedAt, error: r.error, stats: r.stats });
+    }
+    Object.assign(r, { attempt: 0, startedAt: null, endedAt: null, stats: emptyStats(), error: null, outputs: null });
+    this.context.nodes[id] = { outputs: null };
+  }
+
+  private launch(node: NodeSpec): void {
+    this.scheduler.start(node.id);
+    const scope = new wf.CancellationScope();
+    this.nodeScopes.set(node.id, scope);
+    const done = scope
+      .run(() => this.runNode(node, scope))
+      .finally(() => {
+        this.inflight.delete(node.id);
+        this.nodeScopes.delete(node.id);
+        this.tick++;
+      });
+    this.inflight.set(node.id, done);
+  }
+
+  private activities(node: NodeSpec, execution: number): Record<string, NodeActivity> {
+    const { spec } = this;
+    return wf.proxyActivities<Record<string, NodeActivity>>({
+      taskQueue: node.site ? `${this.info.taskQueue}-site-${node.site}` : this.info.taskQueue,
+      activityId: `${node.id}.${execution}`,
+      summary: node.id,
+      startToCloseTimeout: node.timeout ?? spec.defaults?.timeout ?? DEFAULT_TIMEOUT_MS,
+      heartbeatTimeout: node.heartbeatTimeout ?? spec.defaults?.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+      retry: retryPolicy(spec, node),
+      // Pause cancels the execution; waiting lets it finish its batch and hand back a checkpoint.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+  }
+
+  /** One node: activity executions until it succeeds or fails for good; a pause ends one with a checkpoint to resume from. */
+  private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
+    const r = this.records.get(node.id)!;
+    const savedState = this.input.state?.[node.id];
+    let config: Record<string, unknown>;
+    try {
+      config = resolveTemplates(node.config, this.context, 'config') as Record<string, unknown>;
+    } catch (err) {
+      this.failNode(node.id, err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err));
+      return;
+    }
+    const inputs: Record<string, Record<string, unknown>> = {};
+    for (const up of node.needs) inputs[up] = this.records.get(up)!.outputs ?? {};
+
+    let checkpoint: unknown = undefined;
+    for (;;) {
+      try {
+        await wf.condition(() => !this.paused);
+      } catch {
+        // The run was cancelled while this node sat paused.
+        this.finishNode(node.id, 'cancelled');
+        return;
+      }
+      r.executions++;
+      this.scheduler.setActive(node.id, 'running');
+      r.startedAt ??= now();
+      this.tick++;
+      const execution = new wf.CancellationScope();
+      this.executionScopes.set(node.id, execution);
+      try {
+        const task: NodeTaskInput = {
+          runId: this.info.workflowId,
+          pipeline: this.input.pipeline,
+          nodeId: node.id,
+          type: node.type,
+          site: node.site ?? null,
+          config,
+          inputs,
+          limits: limits(this.spec, node),
+          ...(savedState === undefined ? {} : { state: savedState }),
+          ...(checkpoint === undefined ? {} : { checkpoint }),
+        };
+        const activity = this.activities(node, r.executions);
+        const result = await execution.run(() => activity[node.type]!(task));
+        r.attempt = result.attempt;
+        r.stats = result.stats;
+        if (result.status === 'paused') {
+          checkpoint = result.checkpoint;
+          if (nodeScope.consideredCancelled) {
+            this.finishNode(node.id, 'cancelled');
+            return;
+          }
+          this.scheduler.setActive(node.id, 'paused');
+          this.tick++;
+          continue;
+        }
+        r.outputs = result.outputs;
+        this.context.nodes[node.id] = { outputs: result.outputs };
+        this.finishNode(node.id, 'succeeded');
+        return;
+      } catch (err) {
+        if (nodeScope.consideredCancelled) {
+          this.finishNode(node.id, 'cancelled');
+          return;
+        }
+        if (wf.isCancellation(err) && this.paused) {
+          // Cancelled before it could report (e.g. waiting for a retry): keep the last checkpoint.
+          this.scheduler.setActive(node.id, 'paused');
+          this.tick++;
+          continue;
+        }
+        const details = failureDetails(err);
+        if (details) {
+          r.attempt = details.attempt;
+          r.stats = details.stats;
+        }
+        this.failNode(node.id, errorMessage(err));
+        return;
+      } finally {
+        this.executionScopes.delete(node.id);
+      }
+    }
+  }
+}
