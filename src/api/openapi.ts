@@ -120,6 +120,14 @@ export function openApiDocument(catalog: Catalog): Json {
       '/api/v1/runs/{runId}/pause': action('pause'),
       '/api/v1/runs/{runId}/resume': action('resume'),
       '/api/v1/runs/{runId}/cancel': action('cancel'),
+      '/api/v1/runs/{runId}/retry': {
+        post: {
+          summary: 'Run a failed run again in place: its failed nodes (all, or those named) and what depends on them',
+          parameters: runIdPath,
+          requestBody: { required: false, content: json(jsonSchema(s.retryRunBody, 'input')) },
+          responses: { '202': ok('accepted: the run is running again', jsonSchema(s.retryRunResponse)), ...problems(400, 404, 409, 415, 422, 503) },
+        },
+      },
     },
     security: [{ bearer: [] }],
     components: {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { durationSchema, durationWithin } from '../dag/duration.js';
 import { textProblem } from '../dag/guard.js';
-import { MAX_INT32, MAX_PIPELINE_NAME_LENGTH } from '../dag/limits.js';
+import { MAX_INT32, MAX_NODES, MAX_PIPELINE_NAME_LENGTH } from '../dag/limits.js';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
 import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
 import { ROLES } from '../store/types.js';
@@ -94,6 +94,19 @@ export const nodeView = z.object({
   site: z.string(),
   outputs: z.record(z.string(), z.unknown()).nullable(),
   waiting: z.string().optional().describe('why a scheduled node has not started, e.g. no worker polls its task queue'),
+  earlierTries: z
+    .array(
+      z.object({
+        state: z.enum(NODE_STATES),
+        attempt: z.number().int(),
+        startedAt: isoDate.nullable(),
+        endedAt: isoDate.nullable(),
+        error: z.string().nullable(),
+        stats: z.record(z.string(), z.number()),
+      }),
+    )
+    .optional()
+    .describe('how earlier tries of this node ended, oldest first, when the run was retried in place'),
 });
 
 export const runResponse = z.object({
@@ -104,10 +117,23 @@ export const runResponse = z.object({
   startedAt: isoDate,
   endedAt: isoDate.nullable(),
   error: z.string().nullable(),
+  recoverableUntil: isoDate
+    .nullable()
+    .optional()
+    .describe('while a failed run waits for POST /runs/{id}/retry: when its recovery window ends and it closes as failed'),
   nodes: z.record(z.string(), nodeView),
 });
 
 export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });
+
+/** POST /runs/{id}/retry: the failed nodes to run again; absent or empty, every failed node. */
+export const retryRunBody = z.strictObject({ nodes: z.array(text(255)).max(MAX_NODES).optional() });
+export const retryRunResponse = z.object({
+  runId: z.string(),
+  requested: z.literal('retry'),
+  retried: z.array(z.string()).describe('the failed nodes run again'),
+  reopened: z.array(z.string()).describe('every node that will run again: the retried ones, what depends on them, and nodes cancelled by the failure'),
+});
 
 export const problemResponse = z.object({
   type: z.string(),

@@ -16,6 +16,7 @@ export const ACTIONS = {
   'run.pause': 'operator',
   'run.resume': 'operator',
   'run.cancel': 'operator',
+  'run.retry': 'operator',
   'payload.encode': 'operator',
   'pipeline.create': 'author',
   'pipeline.check': 'author',

@@ -1,12 +1,13 @@
 // /api/v1/pipelines/:name/runs and /api/v1/runs: starting, observing and steering runs.
 import express, { Router } from 'express';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { z } from 'zod';
-import { pauseSignal, resumeSignal, SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
+import { pauseSignal, resumeSignal, retryUpdate, RETRY_REJECTIONS, SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
 import { optionalJsonBody } from '../body.js';
 import { idempotent } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ApiError, ConflictError, NotFoundError, UnavailableError, type FieldError } from '../errors.js';
 import { authorize, principalOf, requireScope, setTarget } from '../auth/middleware.js';
 import { inScope } from '../auth/roles.js';
 import { methodNotAllowed } from '../problem.js';
@@ -19,14 +20,29 @@ import { getRunView } from '../runs/view.js';
 import {
   listRunsQuery,
   pipelineParams,
+  retryRunBody,
   runIdParams,
   startRunBody,
+  type retryRunResponse,
   type runActionResponse,
   type runCreatedResponse,
   type runListResponse,
 } from '../schemas.js';
 
 type RunAction = z.infer<typeof runActionResponse>['requested'];
+
+/** How long the retry update may wait for a worker to take it. */
+const RETRY_DEADLINE_MS = 10_000;
+
+/** The retry update's rejection, as the API answers it: 422 for nodes that cannot be retried, 409 for a run that is not failed. */
+function retryRejection(runId: string, err: WorkflowUpdateFailedError): Error {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === RETRY_REJECTIONS.badNodes) {
+    const errors = (cause.details?.[0] as FieldError[] | undefined) ?? [];
+    return new ApiError(422, 'retry-rejected', 'Retry rejected', `run ${runId} cannot retry these nodes`, errors);
+  }
+  return new ConflictError(cause?.message ?? err.message);
+}
 
 export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Router {
   const once = idempotent(store, logger);
@@ -85,9 +101,13 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
         setTarget(res, `run ${runId}`);
         const { handle, desc } = await describeRun(client, runId);
         requireScope(res, desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
+        const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
         if (desc.status.name !== 'RUNNING') {
-          const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
           throw new ConflictError(`run ${runId} is already ${status}; only a running or paused run can be asked to ${requested}`);
+        }
+        // A failed run waiting for a retry can be cancelled (closing it now), not paused or resumed.
+        if (status === 'failed' && requested !== 'cancel') {
+          throw new ConflictError(`run ${runId} is failed and waits for a retry; it can be retried or cancelled, not asked to ${requested}`);
         }
         try {
           if (requested === 'pause') await handle.signal(pauseSignal);
@@ -105,5 +125,36 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
   act('pause');
   act('resume');
   act('cancel');
+
+  router
+    .route('/runs/:runId/retry')
+    .post(authorize('run.retry'), express.json({ limit: '1mb', strict: true }), once, async (req, res) => {
+      const { runId } = runIdParams.parse(req.params);
+      setTarget(res, `run ${runId}`);
+      const body = retryRunBody.parse(optionalJsonBody(req));
+      const { handle, desc } = await describeRun(client, runId);
+      requireScope(res, desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
+      if (desc.status.name !== 'RUNNING') {
+        const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
+        throw new ConflictError(`run ${runId} is already ${status} and closed; only a failed run still in its recovery window can be retried`);
+      }
+      let result;
+      try {
+        // An update, so the caller learns at once whether the run took the retry.
+        result = await client.connection.withDeadline(Date.now() + RETRY_DEADLINE_MS, () =>
+          handle.executeUpdate(retryUpdate, { args: [{ ...(body.nodes ? { nodes: body.nodes } : {}) }] }),
+        );
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw retryRejection(runId, err);
+        if (err instanceof WorkflowNotFoundError) throw new ConflictError(`run ${runId} has already closed`);
+        if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+          throw new UnavailableError(`run ${runId} did not answer the retry within ${RETRY_DEADLINE_MS / 1000} s; is a worker polling task queue ${desc.taskQueue}?`);
+        }
+        throw err;
+      }
+      const answer: z.infer<typeof retryRunResponse> = { runId, requested: 'retry', ...result };
+      res.status(202).json(answer);
+    })
+    .all(methodNotAllowed('POST'));
   return router;
 }

@@ -1,13 +1,14 @@
 // A run's status from what Temporal knows: the execution status decides once the run is closed
 // (a terminated run never got to upsert its own status); while open, SluiceStatus tells running
-// from paused.
+// from paused and from failed (waiting in its recovery window).
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { RunStatus } from '../../dag/vocabulary.js';
 
 export function runStatus(execution: WorkflowExecutionStatusName, sluiceStatus: string | undefined): RunStatus {
   switch (execution) {
     case 'RUNNING':
-      return sluiceStatus === 'paused' ? 'paused' : 'running';
+      // A failed run stays open through its recovery window, waiting for a retry.
+      return sluiceStatus === 'paused' || sluiceStatus === 'failed' ? sluiceStatus : 'running';
     case 'PAUSED':
       return 'paused';
     case 'COMPLETED':

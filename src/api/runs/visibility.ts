@@ -14,7 +14,8 @@ const STATUS_CLAUSE: Record<RunStatus, string> = {
   running: `${SLUICE_STATUS.name} = ${quote('running')} AND ExecutionStatus = 'Running'`,
   paused: `${SLUICE_STATUS.name} = ${quote('paused')} AND ExecutionStatus = 'Running'`,
   completed: `ExecutionStatus = 'Completed'`,
-  failed: `(ExecutionStatus = 'Failed' OR ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut')`,
+  // Open and failed: waiting in its recovery window for a retry.
+  failed: `(ExecutionStatus = 'Failed' OR ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut' OR (${SLUICE_STATUS.name} = ${quote('failed')} AND ExecutionStatus = 'Running'))`,
   cancelled: `ExecutionStatus = 'Canceled'`,
 };
 
