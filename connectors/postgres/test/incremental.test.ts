@@ -128,7 +128,8 @@ test('a failed run does not advance the mark, so the next run reads its rows aga
   assert.ok(before);
 
   await env.db.pool.query(`INSERT INTO events SELECT g, timestamp '2024-04-01' + g * interval '1 second', 'late-' || g FROM generate_series(3001, 3040) g`);
-  const failing = await runViaApi(pipeline(name, 'fail_dst', [{ id: 'report', type: 'test.fail', needs: ['load'], config: { message: 'report failed' } }]));
+  // recoveryWindow 0: the failed run closes at once instead of waiting for a retry in place.
+  const failing = await runViaApi({ ...pipeline(name, 'fail_dst', [{ id: 'report', type: 'test.fail', needs: ['load'], config: { message: 'report failed' } }]), recoveryWindow: 0 });
   assert.equal(failing.status, 'failed');
   assert.equal(failing.nodes.extract!.outputs!.rows, 40, 'the failed run read the new rows');
   assert.ok(failing.nodes.extract!.outputs!.state, 'and reported a new mark');
