@@ -105,6 +105,12 @@ export const runResponse = z.object({
   endedAt: isoDate.nullable(),
   error: z.string().nullable(),
   nodes: z.record(z.string(), nodeView),
+  stale: z
+    .literal(true)
+    .optional()
+    .describe(
+      "set when no worker answered the run's progress query in time, so the view was built from Temporal's history, the execution's search attributes and the last heartbeats: it may lag the workflow by a moment",
+    ),
 });
 
 export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });

@@ -3,22 +3,13 @@
 // heartbeats, retries and unpolled task queues are visible on the server right away.
 import proto from '@temporalio/proto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
 import { nodeTaskQueue } from '../../config.js';
 import { CENTRAL, FINAL_NODE_STATES } from '../../dag/vocabulary.js';
 import type { NodeHeartbeat } from '../../workflows/node-task.js';
 import type { NodeView } from '../schemas.js';
+import { decodeFirst } from './decode.js';
 
 const { PendingActivityState, TaskQueueType, TaskQueueKind } = proto.temporal.api.enums.v1;
-
-async function decodeFirst(client: Client, payloads: Payload[] | null | undefined): Promise<unknown> {
-  if (!payloads || payloads.length === 0) return undefined;
-  const { payloadConverter, payloadCodecs } = client.options.loadedDataConverter;
-  let decoded = payloads;
-  // Codecs encode in order, so they decode in reverse.
-  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-  return payloadConverter.fromPayload(decoded[0]!);
-}
 
 function heartbeatStats(details: unknown): Record<string, number> | null {
   if (!details || typeof details !== 'object') return null;
