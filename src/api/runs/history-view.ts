@@ -209,10 +209,11 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
       const node = nodes[id]!;
       node.startedAt = records[0]!.scheduledAt?.toISOString() ?? null;
       const last = records[records.length - 1]!;
-      // An execution still open keeps the counters and attempt of the one before it (a resumed node).
-      const lastClosed = [...records].reverse().find((r) => r.closed !== null);
-      const outcome = lastClosed ? await applyOutcome(client, node, lastClosed) : null;
-      node.state = stateOf(last === lastClosed ? outcome : null, run);
+      // An execution still open, or cancelled before it reported, leaves the counters and attempt
+      // of the last one that reported (a paused node that was resumed keeps its counts).
+      const reported = [...records].reverse().find((r) => r.closed !== null && r.closed.kind !== 'cancelled');
+      const outcome = reported ? await applyOutcome(client, node, reported) : null;
+      node.state = stateOf(last.closed === null ? null : last === reported ? outcome : 'cancelled', run);
       if (last.closed && node.state !== 'paused') node.endedAt = last.closed.at?.toISOString() ?? null;
       if (node.state !== 'failed') node.error = null;
     }),
