@@ -93,7 +93,10 @@ export const nodeView = z.object({
   error: z.string().nullable(),
   site: z.string(),
   outputs: z.record(z.string(), z.unknown()).nullable(),
-  waiting: z.string().optional().describe('why a scheduled node has not started, e.g. no worker polls its task queue'),
+  waiting: z
+    .string()
+    .optional()
+    .describe("why a node that could run has not started: no worker polls its node's task queue, or (in a stale view) the run's own"),
 });
 
 export const runResponse = z.object({

@@ -185,8 +185,11 @@ function inferSkips(order: readonly SpecNode[], nodes: Record<string, NodeView>,
 /** `node "<id>" failed: <message>`: the run failure runPipeline raises for a node's final failure. */
 const NODE_FAILED = /^node "([^"]+)" failed: ([\s\S]*)$/;
 
-/** The view of a run from its history; `stale` is left to the caller. */
-export async function buildHistoryView(client: Client, run: RunFacts, history: RunHistory): Promise<RunView> {
+/**
+ * The view of a run from its history; `stale` is left to the caller. `unscheduled`: why nodes that
+ * could start are not scheduled (no worker runs the workflow), set as their `waiting`.
+ */
+export async function buildHistoryView(client: Client, run: RunFacts, history: RunHistory, unscheduled?: string): Promise<RunView> {
   const input = await decodedInput(client, history.input);
   const specNodes = input?.spec.nodes ?? [];
   const nodes: Record<string, NodeView> = {};
@@ -226,6 +229,13 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
   };
   const order = dependencyOrder(specNodes);
   inferSkips(order, nodes, ctx, true);
+
+  if (run.open && unscheduled) {
+    for (const spec of specNodes) {
+      const node = nodes[spec.id];
+      if (node?.state === 'pending' && spec.needs.every((u) => nodes[u]?.state === 'succeeded' || !Object.hasOwn(nodes, u))) node.waiting = unscheduled;
+    }
+  }
 
   const closedAt = history.close?.at?.toISOString() ?? run.endedAt?.toISOString() ?? null;
   let error: string | null = null;

@@ -21,11 +21,12 @@ function heartbeatStats(details: unknown): Record<string, number> | null {
   return stats;
 }
 
-async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+/** Whether any worker polled `taskQueue` for activity (or workflow) tasks lately. */
+export async function hasPollers(client: Client, taskQueue: string, kind: 'activity' | 'workflow' = 'activity'): Promise<boolean> {
   const res = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    taskQueueType: kind === 'activity' ? TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY : TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return (res.pollers ?? []).length > 0;
 }

@@ -8,7 +8,7 @@ import type { NodeView, RunView } from '../schemas.js';
 import { describeRun, type DescribedRun } from './describe.js';
 import { readRunHistory } from './history.js';
 import { buildHistoryView } from './history-view.js';
-import { overlayPendingActivities } from './pending.js';
+import { hasPollers, overlayPendingActivities } from './pending.js';
 import { runStatus } from './status.js';
 
 /**
@@ -56,7 +56,10 @@ function fromProgress(p: RunProgress): RunView {
 /** The run as Temporal's history, search attributes and memo tell it, without any worker. */
 async function fromHistory(client: Client, runId: string, desc: WorkflowExecutionDescription, open: boolean): Promise<RunView> {
   const memo = (desc.memo ?? {}) as Partial<RunMemo>;
-  const history = await readRunHistory(client, { workflowId: desc.workflowId, runId: desc.runId });
+  const [history, polled] = await Promise.all([
+    readRunHistory(client, { workflowId: desc.workflowId, runId: desc.runId }),
+    open ? hasPollers(client, desc.taskQueue, 'workflow') : true,
+  ]);
   return buildHistoryView(
     client,
     {
@@ -70,6 +73,7 @@ async function fromHistory(client: Client, runId: string, desc: WorkflowExecutio
       version: typeof memo.version === 'number' ? memo.version : null,
     },
     history,
+    polled ? undefined : `no worker is polling task queue ${desc.taskQueue}, where the run's workflow schedules its nodes`,
   );
 }
 
