@@ -2,8 +2,9 @@
 // overlaid with the server's view of in-flight node activities. When no worker answers the query
 // in time, the view is built from the run's history instead and marked stale, so the route
 // answers within a second whether or not a worker polls.
-import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
+import { NotFoundError } from '../errors.js';
 import type { NodeView, RunView } from '../schemas.js';
 import { describeRun, type DescribedRun } from './describe.js';
 import { readRunHistory } from './history.js';
@@ -59,11 +60,17 @@ function fromProgress(p: RunProgress): RunView {
   return { ...p, nodes };
 }
 
+const GRPC_NOT_FOUND = 5;
+
 /** The run as Temporal's history, search attributes and memo tell it, without any worker. */
 async function fromHistory(client: Client, runId: string, desc: WorkflowExecutionDescription, open: boolean): Promise<RunView> {
   const memo = (desc.memo ?? {}) as Partial<RunMemo>;
   const [history, polled] = await Promise.all([
-    readRunHistory(client, { workflowId: desc.workflowId, runId: desc.runId }),
+    readRunHistory(client, { workflowId: desc.workflowId, runId: desc.runId }).catch((err: unknown) => {
+      // Removed since it was described (retention, a delete): as unknown as any other id.
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) throw new NotFoundError(`run ${runId} not found`);
+      throw err;
+    }),
     open ? hasPollers(client, desc.taskQueue, 'workflow') : true,
   ]);
   return buildHistoryView(
