@@ -143,7 +143,14 @@ function dependencyOrder(nodes: readonly SpecNode[]): SpecNode[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const waiting = new Map(nodes.map((n) => [n.id, new Set(n.needs.filter((u) => byId.has(u))).size]));
   const dependents = new Map<string, string[]>();
-  for (const n of nodes) for (const u of new Set(n.needs)) if (byId.has(u)) dependents.set(u, [...(dependents.get(u) ?? []), n.id]);
+  for (const n of nodes) {
+    for (const u of new Set(n.needs)) {
+      if (!byId.has(u)) continue;
+      const list = dependents.get(u);
+      if (list) list.push(n.id);
+      else dependents.set(u, [n.id]);
+    }
+  }
   const order: SpecNode[] = [];
   const ready = nodes.filter((n) => waiting.get(n.id) === 0);
   for (let i = 0; i < ready.length; i++) {
@@ -204,7 +211,9 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
       if (input) continue; // not one of the spec's nodes: another activity of the workflow
       nodes[id] = emptyNode(siteOfQueue(run.taskQueue, record.taskQueue));
     }
-    executions.set(id, [...(executions.get(id) ?? []), record]);
+    const list = executions.get(id);
+    if (list) list.push(record);
+    else executions.set(id, [record]);
   }
 
   await Promise.all(
