@@ -236,10 +236,14 @@ test('starting a run returns 201 with its id and Location, with defaults applied
   const completed = await api.call('GET', `/api/v1/runs?pipeline=${name}&status=completed`);
   assert.equal(completed.json.runs.length, 0);
 
-  // No worker polls this file's task queue: nobody can answer the progress query.
+  // No worker polls this file's task queue: nobody answers the progress query, so the view comes
+  // from the history (marked stale), and says what the node waits for.
   const view = await api.call('GET', `/api/v1/runs/${runId}`);
-  assertProblem(view, 503);
-  assert.match(view.json.detail, new RegExp(taskQueue));
+  assert.equal(view.status, 200, JSON.stringify(view.json));
+  assert.equal(view.json.stale, true);
+  assert.equal(view.json.status, 'running');
+  assert.equal(view.json.nodes.wait.state, 'pending');
+  assert.equal(view.json.nodes.wait.waiting, `no worker is polling task queue ${taskQueue}, where the run's workflow schedules its nodes`);
   await handle.terminate('test cleanup');
 });
 
@@ -299,10 +303,14 @@ test('a closed run is 409 for pause, resume and cancel, and GET reports it faile
     assertProblem(r, 409);
     assert.match(r.json.detail, /already failed/);
   }
-  // No worker can replay it for the progress query, so the view comes from the execution itself.
+  // No worker can replay it for the progress query, so the view comes from the execution and its history.
   const view = await api.call('GET', `/api/v1/runs/${runId}`);
   assert.equal(view.status, 200, JSON.stringify(view.json));
+  assert.equal(view.json.stale, true);
   assert.equal(view.json.status, 'failed');
+  // Its node never ran, and never will: the run ended around it.
+  assert.equal(view.json.nodes.wait.state, 'cancelled');
+  assert.equal(view.json.nodes.wait.waiting, undefined);
   assert.equal(view.json.pipeline, name);
   assert.equal(view.json.version, 1);
   assert.match(view.json.error, /stopped by an operator/);

@@ -93,7 +93,10 @@ export const nodeView = z.object({
   error: z.string().nullable(),
   site: z.string(),
   outputs: z.record(z.string(), z.unknown()).nullable(),
-  waiting: z.string().optional().describe('why a scheduled node has not started, e.g. no worker polls its task queue'),
+  waiting: z
+    .string()
+    .optional()
+    .describe("why a node that could run has not started: no worker polls its node's task queue, or (in a stale view) the run's own"),
   earlierTries: z
     .array(
       z.object({
@@ -122,6 +125,12 @@ export const runResponse = z.object({
     .optional()
     .describe('while a failed run waits for POST /runs/{id}/retry: when its recovery window ends and it closes as failed'),
   nodes: z.record(z.string(), nodeView),
+  stale: z
+    .literal(true)
+    .optional()
+    .describe(
+      "set when no worker answered the run's progress query in time, so the view was built from Temporal's history, the execution's search attributes and the last heartbeats: it may lag the workflow by a moment",
+    ),
 });
 
 export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });

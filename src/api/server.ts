@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { catalog } from '../catalog.js';
-import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
+import { ensureSearchAttributes, registerSearchAttributesOnStart } from '../../temporal/search-attributes.js';
 import { connectClient } from '../../temporal/connection.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -95,7 +95,16 @@ export async function startApiFromConfig(
   try {
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
+    // A Temporal server that lost them (an in-memory dev server restarted) gets them again at the next start.
+    const reregister = registerSearchAttributesOnStart(connection, config.TEMPORAL_NAMESPACE, (added) =>
+      logger.warn({ added }, 'Temporal had lost the search attributes; registered them again'),
+    );
+    const client = new Client({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      interceptors: { workflow: [reregister] },
+      ...(dataConverter ? { dataConverter } : {}),
+    });
     const codec = codecSettings(config, logger, options.host, options.devUiOrigins ?? []);
     const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
     const { port } = server.address() as AddressInfo;

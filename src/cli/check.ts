@@ -6,6 +6,7 @@ import { Client } from '@temporalio/client';
 import { catalog } from '../catalog.js';
 import { connectors } from '../../connectors/index.js';
 import { connectClient } from '../../temporal/connection.js';
+import { registerSearchAttributesOnStart } from '../../temporal/search-attributes.js';
 import { nodeChecker } from '../activities/check.js';
 import { unrestrictedPolicy } from '../worker/policy.js';
 import { BadRequestError } from '../api/errors.js';
@@ -65,7 +66,9 @@ async function checkThroughTemporal(input: CheckInput): Promise<CheckResult> {
   const connection = await connectClient(config);
   try {
     const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
+    // The check is started with SluicePipeline set: a server that lost it gets it registered again.
+    const interceptors = { workflow: [registerSearchAttributesOnStart(connection, config.TEMPORAL_NAMESPACE)] };
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors, ...(dataConverter ? { dataConverter } : {}) });
     return (await runCheck(client, config.SLUICE_TASK_QUEUE, input)).result;
   } finally {
     await connection.close();

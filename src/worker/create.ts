@@ -19,6 +19,7 @@ import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
 import { loadPolicy } from './policy.js';
+import { keepSearchAttributesRegistered, SEARCH_ATTRIBUTE_CHECK_MS } from '../../temporal/search-attributes.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,6 +47,11 @@ export interface WorkerSetup {
   nodeStates?: NodeStateStore;
   /** Payload encryption (payloadDataConverter); a pre-built bundle must then carry its failure converter. */
   dataConverter?: DataConverter;
+  /**
+   * How often a central worker checks that the Sluice search attributes are still registered, and
+   * registers them again if the server lost them (ms; default SEARCH_ATTRIBUTE_CHECK_MS; 0: never).
+   */
+  searchAttributeCheckMs?: number;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -86,7 +92,19 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     identity: `sluice-${setup.site ? `site-${setup.site}` : CENTRAL}@${process.pid}`,
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
   });
+  const active = () => !['STOPPED', 'FAILED'].includes(worker.getState());
   // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.
-  startStagingSweeper(staging, { retentionMs: stagingEnv.retentionMs, log: logger, active: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });
+  startStagingSweeper(staging, { retentionMs: stagingEnv.retentionMs, log: logger, active });
+  // The workflow upserts SluicePipeline and SluiceStatus: its tasks fail while the server lacks them
+  // (an in-memory dev server that restarted), so a central worker puts them back.
+  const checkMs = setup.searchAttributeCheckMs ?? SEARCH_ATTRIBUTE_CHECK_MS;
+  if (!setup.site && checkMs > 0) {
+    keepSearchAttributesRegistered(setup.connection, setup.namespace, {
+      intervalMs: checkMs,
+      active,
+      onRegistered: (added) => logger.warn({ added }, 'Temporal had lost the search attributes; registered them again'),
+      onError: (err) => logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not check the search attributes'),
+    });
+  }
   return worker;
 }

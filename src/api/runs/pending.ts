@@ -3,22 +3,13 @@
 // heartbeats, retries and unpolled task queues are visible on the server right away.
 import proto from '@temporalio/proto';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
 import { nodeTaskQueue } from '../../config.js';
 import { CENTRAL, FINAL_NODE_STATES } from '../../dag/vocabulary.js';
 import type { NodeHeartbeat } from '../../workflows/node-task.js';
 import type { NodeView } from '../schemas.js';
+import { decodeFirst } from './decode.js';
 
 const { PendingActivityState, TaskQueueType, TaskQueueKind } = proto.temporal.api.enums.v1;
-
-async function decodeFirst(client: Client, payloads: Payload[] | null | undefined): Promise<unknown> {
-  if (!payloads || payloads.length === 0) return undefined;
-  const { payloadConverter, payloadCodecs } = client.options.loadedDataConverter;
-  let decoded = payloads;
-  // Codecs encode in order, so they decode in reverse.
-  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-  return payloadConverter.fromPayload(decoded[0]!);
-}
 
 function heartbeatStats(details: unknown): Record<string, number> | null {
   if (!details || typeof details !== 'object') return null;
@@ -30,11 +21,12 @@ function heartbeatStats(details: unknown): Record<string, number> | null {
   return stats;
 }
 
-async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+/** Whether any worker polled `taskQueue` for activity (or workflow) tasks lately. */
+export async function hasPollers(client: Client, taskQueue: string, kind: 'activity' | 'workflow' = 'activity'): Promise<boolean> {
   const res = await client.workflowService.describeTaskQueue({
     namespace: client.options.namespace,
     taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    taskQueueType: kind === 'activity' ? TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY : TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return (res.pollers ?? []).length > 0;
 }

@@ -1,15 +1,29 @@
 // GET /runs/:runId: the workflow's progress query, corrected by the execution status and
-// overlaid with the server's view of in-flight node activities.
-import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+// overlaid with the server's view of in-flight node activities. When no worker answers the query
+// in time, the view is built from the run's history instead and marked stale, so the route
+// answers within a second whether or not a worker polls.
+import { isGrpcServiceError, WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
-import { UnavailableError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { NodeView, RunView } from '../schemas.js';
 import { describeRun, type DescribedRun } from './describe.js';
-import { overlayPendingActivities } from './pending.js';
+import { readRunHistory } from './history.js';
+import { buildHistoryView } from './history-view.js';
+import { hasPollers, overlayPendingActivities } from './pending.js';
 import { runStatus } from './status.js';
 
-/** How long a progress query may take before the run is reported without it. */
-const QUERY_DEADLINE_MS = { open: 5_000, closed: 3_000 };
+/**
+ * How long the progress query may take before the view is built from history instead. A worker
+ * answers in milliseconds; without one the query only runs out this clock, so it is kept short
+ * enough that the whole request (describe, query, history, pending activities) stays under a second.
+ */
+export const QUERY_DEADLINE_MS = 400;
+/**
+ * A query still unanswered after this long starts the history read alongside it, so a long history
+ * (~0.5 s for 10,000 events here) is not read only after the query's whole deadline. A worker that
+ * has the run cached answers well within it, so a healthy run costs no history read.
+ */
+export const HISTORY_HEDGE_MS = 150;
 
 /** What the API records on the workflow at start, so a closed run can be described without a worker. */
 export interface RunMemo {
@@ -24,8 +38,8 @@ async function queryProgress(client: Client, handle: WorkflowHandle, timeoutMs: 
       return await client.connection.withDeadline(deadline, () => handle.query(progressQuery));
     } catch {
       // A query racing the run's first workflow task fails; anything else (no worker) runs out the clock.
-      if (Date.now() + 200 >= deadline) return null;
-      await new Promise((r) => setTimeout(r, 200));
+      if (Date.now() + 100 >= deadline) return null;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
@@ -46,19 +60,34 @@ function fromProgress(p: RunProgress): RunView {
   return { ...p, nodes };
 }
 
-/** A closed run whose progress no worker answered: what the execution itself says. */
-async function fromExecution(runId: string, handle: WorkflowHandle, desc: WorkflowExecutionDescription): Promise<RunView> {
+const GRPC_NOT_FOUND = 5;
+
+/** The run as Temporal's history, search attributes and memo tell it, without any worker. */
+async function fromHistory(client: Client, runId: string, desc: WorkflowExecutionDescription, open: boolean): Promise<RunView> {
   const memo = (desc.memo ?? {}) as Partial<RunMemo>;
-  return {
-    runId,
-    pipeline: memo.pipeline ?? desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '',
-    version: memo.version ?? 0,
-    status: 'failed',
-    startedAt: desc.startTime.toISOString(),
-    endedAt: desc.closeTime?.toISOString() ?? null,
-    error: await closedRunError(handle),
-    nodes: {},
-  };
+  const [history, polled] = await Promise.all([
+    readRunHistory(client, { workflowId: desc.workflowId, runId: desc.runId }).catch((err: unknown) => {
+      // Removed since it was described (retention, a delete): as unknown as any other id.
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) throw new NotFoundError(`run ${runId} not found`);
+      throw err;
+    }),
+    open ? hasPollers(client, desc.taskQueue, 'workflow') : true,
+  ]);
+  return buildHistoryView(
+    client,
+    {
+      runId,
+      status: runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS)),
+      open,
+      taskQueue: desc.taskQueue,
+      startedAt: desc.startTime,
+      endedAt: desc.closeTime ?? null,
+      pipeline: typeof memo.pipeline === 'string' ? memo.pipeline : (desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? null),
+      version: typeof memo.version === 'number' ? memo.version : null,
+    },
+    history,
+    polled ? undefined : `no worker is polling task queue ${desc.taskQueue}, where the run's workflow schedules its nodes`,
+  );
 }
 
 /** The run's current view; throws NotFoundError for an unknown run. */
@@ -68,29 +97,32 @@ export async function getRunView(client: Client, runId: string, described?: Desc
   const open = desc.status.name === 'RUNNING' || desc.status.name === 'PAUSED';
   const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
 
-  // A completed run's result is its final progress, and needs no worker to read.
-  const progress =
-    desc.status.name === 'COMPLETED'
-      ? ((await handle.result()) as RunProgress)
-      : await queryProgress(client, handle, open ? QUERY_DEADLINE_MS.open : QUERY_DEADLINE_MS.closed);
-
-  if (!progress) {
-    if (open) {
-      throw new UnavailableError(
-        `run ${runId} is ${status} but no worker answered its progress query; is a worker polling task queue ${desc.taskQueue}?`,
-      );
+  let view: RunView;
+  if (desc.status.name === 'COMPLETED') {
+    // A completed run's result is its final progress, and needs no worker to read.
+    view = fromProgress((await handle.result()) as RunProgress);
+  } else {
+    let fallback: Promise<RunView> | null = null;
+    const hedge = setTimeout(() => {
+      fallback = fromHistory(client, runId, desc, open);
+      fallback.catch(() => undefined); // awaited below when it is used; a query's answer makes it moot
+    }, HISTORY_HEDGE_MS);
+    const progress = await queryProgress(client, handle, QUERY_DEADLINE_MS);
+    clearTimeout(hedge);
+    if (progress) {
+      view = fromProgress(progress);
+    } else {
+      view = await (fallback ?? fromHistory(client, runId, desc, open));
+      view.stale = true;
     }
-    const fallback = await fromExecution(runId, handle, desc);
-    return { ...fallback, status, error: status === 'failed' ? fallback.error : null };
   }
-
-  const view = fromProgress(progress);
   if (!open) {
     // Open, the workflow's own status is the freshest; closed, the execution has the last word.
     view.status = status;
     view.endedAt ??= desc.closeTime?.toISOString() ?? null;
     // Terminated or timed out: the workflow never recorded why, the execution's failure says.
     if (status === 'failed' && !view.error) view.error = await closedRunError(handle);
+    if (status !== 'failed') view.error = null;
   } else {
     await overlayPendingActivities(client, desc, view.nodes);
   }
