@@ -49,6 +49,11 @@ export const MAX_PARAM_NAME_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 4_096;
 /** `when` conditions and error type names. */
 export const MAX_SHORT_TEXT_LENGTH = 1_024;
+/**
+ * Runs of one pipeline at once (`concurrency.limit`): each holder is a row the API and the central
+ * workers read, and a leaked one is checked against Temporal, so the number is kept modest.
+ */
+export const MAX_CONCURRENCY_LIMIT = 1_000;
 
 /** At most this much of a value a client sent is quoted back in a message. */
 export const MAX_ECHO = 200;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import {
+  MAX_CONCURRENCY_LIMIT,
   MAX_DESCRIPTION_LENGTH,
   MAX_INT32,
   MAX_NODE_ID_LENGTH,
@@ -87,6 +88,15 @@ export const nodeSpecSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** What a start does when the pipeline already runs `limit` runs: wait its turn, start nothing, or answer 409. */
+export const ON_CONFLICT = ['queue', 'skip', 'fail'] as const;
+
+export const concurrencySpecSchema = z.strictObject({
+  // Not .int(): its safe-integer bound would be reported beside ours for a huge number (1e300).
+  limit: z.number().min(1).max(MAX_CONCURRENCY_LIMIT).refine(Number.isInteger, 'expected an integer').meta({ type: 'integer' }),
+  onConflict: z.enum(ON_CONFLICT, { error: `expected one of ${ON_CONFLICT.join(', ')}` }).default('queue'),
+});
+
 export const pipelineSpecSchema = z.strictObject({
   name: z
     .string()
@@ -110,6 +120,8 @@ export const pipelineSpecSchema = z.strictObject({
   onFailure: z.enum(['stop', 'continue']).optional(),
   // How long a failed run stays open for POST /runs/{id}/retry before it closes as failed (default 7d; 0: at once).
   recoveryWindow: durationSchema.optional(),
+  // At most `limit` runs of this pipeline at once, across every API process (default: no limit).
+  concurrency: concurrencySpecSchema.optional(),
   nodes: z.array(nodeSpecSchema).min(1).max(MAX_NODES),
 });
 
@@ -118,3 +130,4 @@ export type PipelineSpec = z.output<typeof pipelineSpecSchema>;
 export type NodeSpec = PipelineSpec['nodes'][number];
 export type RetrySpec = z.output<typeof retrySpecSchema>;
 export type ParamSpec = z.output<typeof paramSpecSchema>;
+export type ConcurrencySpec = z.output<typeof concurrencySpecSchema>;

@@ -197,3 +197,23 @@ test('the site name "central" is rejected because it names the central workers',
   assert.equal(result.ok, false);
   assert.ok(!result.ok && result.errors.some((e) => e.path === 'nodes[0].site' && /reserved/.test(e.message)), JSON.stringify(result));
 });
+
+test('concurrency: a limit of 1 to 1,000 runs, onConflict queue (the default), skip or fail; anything else is named at its path', () => {
+  const ok = validatePipeline(spec([sleepNode('a')], { concurrency: { limit: 2 } }), catalog);
+  assert.ok(ok.ok, JSON.stringify(!ok.ok && ok.errors));
+  assert.deepEqual(ok.spec.concurrency, { limit: 2, onConflict: 'queue' });
+  const absent = validatePipeline(spec([sleepNode('a')]), catalog);
+  assert.ok(absent.ok && absent.spec.concurrency === undefined, 'no limit unless the spec says so');
+  const errors = (concurrency: unknown) => errorsOf(spec([sleepNode('a')], { concurrency }));
+  assert.deepEqual(errors({ limit: 0 }), ['concurrency.limit: must be >= 1']);
+  assert.deepEqual(errors({ limit: -3, onConflict: 'fail' }), ['concurrency.limit: must be >= 1']);
+  assert.deepEqual(errors({ limit: 1001 }), ['concurrency.limit: must be <= 1000']);
+  assert.deepEqual(errors({ limit: 1e300 }), ['concurrency.limit: must be <= 1000']);
+  assert.deepEqual(errors({ limit: 1.5 }), ['concurrency.limit: expected an integer']);
+  assert.deepEqual(errors({ limit: '2' }), ['concurrency.limit: expected number, got string']);
+  assert.deepEqual(errors({}), ['concurrency.limit: required']);
+  assert.deepEqual(errors({ limit: 1, onConflict: 'wait' }), ['concurrency.onConflict: expected one of queue, skip, fail']);
+  assert.deepEqual(errors({ limit: 1, onconflict: 'skip' }), ['concurrency.onconflict: unknown key "onconflict" (did you mean "onConflict"?)']);
+  assert.deepEqual(errors(3), ['concurrency: expected object, got number']);
+  assert.deepEqual(errors(null), ['concurrency: expected object, got null']);
+});
