@@ -1,5 +1,5 @@
-// The metadata store on PostgreSQL: pipelines, their immutable versions, node states, API keys
-// (hashed) and the audit trail.
+// The metadata store on PostgreSQL: pipelines, their immutable versions, node states, concurrency
+// slots, API keys (hashed) and the audit trail.
 import pg from 'pg';
 import type { PipelineSpec } from '../dag/spec.js';
 import type { Logger } from '../log.js';
@@ -8,6 +8,7 @@ import { migrate } from './migrate.js';
 import { auditStore, keyStore } from './access.js';
 import { idempotencyStore } from './idempotency.js';
 import { nodeStateStore } from './node-state.js';
+import { runSlotStore } from './run-slots.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
 export interface StoreOptions {
@@ -116,6 +117,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
     },
 
     ...nodeStateStore(pool),
+    ...runSlotStore(pool),
     ...keyStore(pool),
     ...auditStore(pool),
     ...idempotencyStore(pool),

@@ -17,12 +17,54 @@ export interface PipelineSummary {
   updatedAt: Date;
 }
 
+/** What became of a save of node states: stored, or refused because a run that started later saved first. */
+export type SaveStatesOutcome = { saved: true } | { saved: false; newer: { runId: string; startedAt: Date } };
+
 /** State that nodes save for the next run of their pipeline (incremental high-water marks). */
 export interface NodeStateStore {
   /** The saved state of each node of `pipeline`, by node id; {} when none. */
   getNodeStates(pipeline: string): Promise<Record<string, unknown>>;
-  /** Replaces the saved state of each node in `states`, all in one statement; `runId` is the run that saved it. */
-  saveNodeStates(pipeline: string, runId: string, states: Record<string, unknown>): Promise<void>;
+  /**
+   * Replaces the saved state of each node in `states`, all together, unless a run that started
+   * after `startedAt` saved the state of one of them: marks only move forward, whatever order runs
+   * end in. `runId` is the run that saves; `startedAt` null (a run of older code) always saves.
+   */
+  saveNodeStates(pipeline: string, runId: string, states: Record<string, unknown>, startedAt?: Date | null): Promise<SaveStatesOutcome>;
+}
+
+export type SlotState = 'queued' | 'holding';
+
+/** A run that holds or waits for one of its pipeline's concurrency slots. */
+export interface SlotRow {
+  runId: string;
+  state: SlotState;
+  /** Since it asked for a slot. */
+  ageMs: number;
+}
+
+/** The answer to a start: a slot taken, a place in the queue, or (not queueing) the runs in the way. */
+export type SlotClaim =
+  | { kind: 'holding' }
+  | { kind: 'queued'; ahead: number; holding: string[] }
+  | { kind: 'refused'; holding: string[]; queued: number };
+
+/** A waiting run's turn: granted (with the node states as they are now), or how many wait ahead of it. */
+export type SlotPoll = { granted: true; states: Record<string, unknown> } | { granted: false; ahead: number; holding: string[] };
+
+/** Concurrency slots of pipelines (`concurrency: { limit }`), shared by every API process and central worker. */
+export interface RunSlotStore {
+  /** A new run's slot: taken when fewer than `limit` runs hold or wait; else queued (`queue`) or refused. Atomic across processes. */
+  claimSlot(pipeline: string, runId: string, limit: number, queue: boolean): Promise<SlotClaim>;
+  /** Grants the run its slot when one is free and no run that asked earlier still waits; a run without a row joins the queue's end. */
+  pollSlot(pipeline: string, runId: string, limit: number): Promise<SlotPoll>;
+  /** Gives the run's slot (or place in the queue) up; false when it had none. */
+  releaseSlot(runId: string): Promise<boolean>;
+  /** The pipeline's rows whose runs were not checked in the last `everyMs`, now marked checked. */
+  slotsToCheck(pipeline: string, everyMs: number): Promise<SlotRow[]>;
+  /** Removes these runs' rows (their runs closed); returns how many there were. */
+  dropSlots(runIds: readonly string[]): Promise<number>;
+  /** The pipeline's rows, in queue order. */
+  listSlots(pipeline: string): Promise<SlotRow[]>;
 }
 
 /** The roles of API callers, weakest first: each may do what the ones before it may. */
@@ -125,7 +167,7 @@ export interface IdempotencyStore {
   purgeIdempotency(): Promise<number>;
 }
 
-export interface Store extends NodeStateStore, KeyStore, AuditStore, IdempotencyStore {
+export interface Store extends NodeStateStore, RunSlotStore, KeyStore, AuditStore, IdempotencyStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */
