@@ -114,7 +114,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       stagingDir: config.SLUICE_STAGING_DIR,
       logger: logger.child({ site: CENTRAL }),
       // Shares the API's store: the embedded database serves one connection only.
-      nodeStates: api.store,
+      metadata: api.store,
     });
     const running = worker.run();
     stops.push(async () => {

@@ -2,7 +2,8 @@
 // runs, and the failure types that mean "retrying cannot fix this". Pure, so the workflow bundle,
 // the API, the engine and the connector kit all import it.
 
-export const RUN_STATUSES = ['running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+// `queued`: the pipeline's concurrency limit is reached and the run waits for a slot before any node runs.
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const NODE_STATES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;

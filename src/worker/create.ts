@@ -12,9 +12,10 @@ import { startStagingSweeper } from '../activities/staging/retention.js';
 import { nodeTaskQueue } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { CHECK_ACTIVITY } from '../workflows/messages.js';
-import type { NodeStateStore } from '../store/types.js';
 import { installRuntime } from './runtime.js';
+import { metadataStore, type CentralStore } from './metadata.js';
 import { saveStateActivities } from './save-state.js';
+import { slotActivities } from './slots.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
@@ -41,10 +42,11 @@ export interface WorkerSetup {
   /** A pre-built workflow bundle (tests build it once per file); default: bundle at start. */
   workflowBundle?: WorkflowBundleOption;
   /**
-   * Where a central worker saves node state after successful runs (sluice.saveState): this store
-   * (e.g. the API's, in `sluice dev`), else the metadata database at DATABASE_URL of `env`.
+   * Where a central worker saves node state after successful runs (sluice.saveState) and keeps the
+   * concurrency slots of runs (sluice.acquireSlot, sluice.releaseSlot): this store (e.g. the API's,
+   * in `sluice dev`), else the metadata database at DATABASE_URL of `env`, opened on first use.
    */
-  nodeStates?: NodeStateStore;
+  metadata?: CentralStore;
   /** Payload encryption (payloadDataConverter); a pre-built bundle must then carry its failure converter. */
   dataConverter?: DataConverter;
   /**
@@ -65,13 +67,15 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const stagingEnv = stagingSettings(env);
   const staging = createStagingStore(setup.stagingDir, stagingEnv, workerOf(setup.site));
   const policy = setup.policy ?? loadPolicy({ site: setup.site, dataDir: env.SLUICE_DATA_DIR ?? "data", stagingDir: setup.stagingDir });
+  const openMetadata = metadataStore(setup.metadata, env.DATABASE_URL, logger);
   const activities = {
     ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
     [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
-    // Runs call it on their own (central) task queue once they succeed.
-    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, env.DATABASE_URL, logger)),
+    // Runs call these on their own (central) task queue: slots before and after, node states once they succeed.
+    ...(setup.site ? {} : saveStateActivities(openMetadata, env.DATABASE_URL, logger)),
+    ...(setup.site ? {} : slotActivities(openMetadata, env.DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;

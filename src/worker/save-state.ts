@@ -1,40 +1,37 @@
 // sluice.saveState: the central activity a successful run calls once, at its end, to save the
-// state its nodes reported (incremental high-water marks) in the metadata database.
+// state its nodes reported (incremental high-water marks) in the metadata database. A save from a
+// run that started before the one whose state is stored is refused with a log line, not an error:
+// the marks only move forward, whatever order overlapping runs end in.
 import { ConfigError } from '../kit/errors.js';
 import { scrub } from '../activities/errors.js';
 import type { Logger } from '../log.js';
-import { createStore } from '../store/store.js';
-import type { NodeStateStore } from '../store/types.js';
+import type { SaveStatesOutcome } from '../store/types.js';
 import { SAVE_STATE_ACTIVITY, type SaveStateInput } from '../workflows/messages.js';
+import type { OpenStore } from './metadata.js';
 
-export type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
+export type SaveStateActivity = (input: SaveStateInput) => Promise<SaveStatesOutcome>;
 
-/**
- * The activity over `store`, or over a store opened on first use from `databaseUrl`. With neither,
- * it fails with a ConfigError (not retried) that says what to set.
- */
-export function saveStateActivities(store: NodeStateStore | undefined, databaseUrl: string | undefined, logger: Logger): Record<string, SaveStateActivity> {
-  let opened: Promise<NodeStateStore> | null = null;
-  const target = (): Promise<NodeStateStore> => {
-    if (store) return Promise.resolve(store);
-    if (!databaseUrl) throw new ConfigError('this central worker has no metadata database: set DATABASE_URL so it can save node state');
-    // Idle connections must not keep a stopping worker alive.
-    opened ??= createStore(databaseUrl, { logger, allowExitOnIdle: true }).catch((err: unknown) => {
-      opened = null;
-      throw err;
-    });
-    return opened;
-  };
+/** The activity over the worker's metadata store (src/worker/metadata.ts). */
+export function saveStateActivities(open: OpenStore, databaseUrl: string | undefined, logger: Logger): Record<string, SaveStateActivity> {
   return {
     [SAVE_STATE_ACTIVITY]: async (input) => {
       const nodes = Object.keys(input.states);
+      let outcome: SaveStatesOutcome;
       try {
-        await (await target()).saveNodeStates(input.pipeline, input.runId, input.states);
+        const store = await open('save node state');
+        outcome = await store.saveNodeStates(input.pipeline, input.runId, input.states, input.startedAt ? new Date(input.startedAt) : null);
       } catch (err) {
         const message = `cannot save the state of ${nodes.join(', ')} of pipeline ${input.pipeline}: ${scrub((err as Error).message, databaseUrl ? [databaseUrl] : [])}`;
         throw err instanceof ConfigError ? new ConfigError(message) : new Error(message);
       }
-      logger.info({ runId: input.runId, pipeline: input.pipeline, nodes }, 'saved node state');
+      if (outcome.saved) logger.info({ runId: input.runId, pipeline: input.pipeline, nodes }, 'saved node state');
+      else {
+        logger.warn(
+          { runId: input.runId, pipeline: input.pipeline, nodes, startedAt: input.startedAt, newerRun: outcome.newer.runId, newerStartedAt: outcome.newer.startedAt.toISOString() },
+          'node state not saved: a run that started later has saved newer state, and marks only move forward',
+        );
+      }
+      return outcome;
     },
   };
 }

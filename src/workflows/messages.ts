@@ -52,6 +52,8 @@ export interface RunProgress {
   error: string | null;
   /** While a failed run waits for a retry: when its recovery window ends and it closes as failed. */
   recoverableUntil?: string | null;
+  /** While the run is queued: what it waits for (the API adds its place in the queue and the runs holding the slots). */
+  waiting?: string;
   nodes: Record<string, NodeProgress>;
 }
 
@@ -75,7 +77,36 @@ export interface SaveStateInput {
   pipeline: string;
   runId: string;
   states: Record<string, unknown>;
+  /**
+   * When the run started reading from the saved states (its start, or when it got its concurrency
+   * slot): a save from a run that started before the one whose states are stored is refused.
+   * Absent from runs of older code, whose saves always go through.
+   */
+  startedAt?: string;
 }
+
+/** Central activities that take and give back a run's concurrency slot (registered by central workers). */
+export const ACQUIRE_SLOT_ACTIVITY = 'sluice.acquireSlot';
+export const RELEASE_SLOT_ACTIVITY = 'sluice.releaseSlot';
+
+/** A run asking for (or giving back) one of its pipeline's `limit` concurrency slots. */
+export interface SlotRequest {
+  pipeline: string;
+  runId: string;
+  limit: number;
+}
+
+/** The slot is the run's: the node states saved by the runs before it, read as it was granted. */
+export interface SlotGrant {
+  states: Record<string, unknown>;
+}
+
+/**
+ * Failure type of a sluice.acquireSlot attempt that found no free slot: a benign failure that
+ * Temporal retries until a slot is free (retries add nothing to the run's history). Its message
+ * says how many runs wait ahead and which hold the slots.
+ */
+export const SLOT_QUEUED = 'SlotQueued';
 
 export const CHECK_WORKFLOW_TYPE = 'checkPipeline';
 /** The check activity every worker (central and site) registers. */

@@ -9,6 +9,8 @@ import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } f
 import { placeOf } from '../dag/vocabulary.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
+  ACQUIRE_SLOT_ACTIVITY,
+  RELEASE_SLOT_ACTIVITY,
   RETRY_REJECTIONS,
   SAVE_STATE_ACTIVITY,
   SLUICE_PIPELINE,
@@ -24,6 +26,8 @@ import {
   type RunResult,
   type RunStatus,
   type SaveStateInput,
+  type SlotGrant,
+  type SlotRequest,
 } from './messages.js';
 import { ERROR_TYPES, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
 
@@ -40,9 +44,15 @@ const NAMES_IN_ERROR = 20;
 const SAVE_STATE_PATCH = 'save-node-state';
 /** Guards retry in place, onFailure: continue and the recovery window (runs recorded before fail at once). */
 const RECOVERY_PATCH = 'retry-in-place';
+/** Guards the concurrency slot activities; asked only when the spec has `concurrency`, so older histories never meet it. */
+const CONCURRENCY_PATCH = 'concurrency-slots';
+/** Longest wait between two retries of a failing sluice.acquireSlot (its database unreachable); a queued one says its own. */
+const SLOT_RETRY_MAX_MS = 10_000;
 
 type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
-type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
+type SaveStateActivity = (input: SaveStateInput) => Promise<unknown>;
+type AcquireSlotActivity = (input: SlotRequest) => Promise<SlotGrant>;
+type ReleaseSlotActivity = (input: SlotRequest) => Promise<unknown>;
 
 /** A node's record apart from its state, which the scheduler owns. */
 interface NodeRecord {
@@ -108,6 +118,31 @@ function saveStateActivity(): SaveStateActivity {
   })[SAVE_STATE_ACTIVITY]!;
 }
 
+/**
+ * Waits for the run's concurrency slot: each attempt looks once and, finding none free, fails with
+ * a benign SlotQueued that Temporal retries (after the delay the attempt asks for), so a queued run
+ * holds no worker slot and adds nothing to history while it waits. Cancelling the run cancels it.
+ */
+function acquireSlotActivity(): AcquireSlotActivity {
+  return wf.proxyActivities<Record<string, AcquireSlotActivity>>({
+    summary: 'wait for a concurrency slot',
+    startToCloseTimeout: 60_000,
+    // No maximumAttempts: a queued run waits as long as the runs before it take.
+    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: SLOT_RETRY_MAX_MS, nonRetryableErrorTypes: [ERROR_TYPES.config] },
+    // The release that follows a cancel must not race an attempt still granting the slot.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  })[ACQUIRE_SLOT_ACTIVITY]!;
+}
+
+/** Gives the slot back as the run closes; a release that fails for good leaves a row the next claim reconciles. */
+function releaseSlotActivity(): ReleaseSlotActivity {
+  return wf.proxyActivities<Record<string, ReleaseSlotActivity>>({
+    summary: 'give the concurrency slot back',
+    startToCloseTimeout: 60_000,
+    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
+  })[RELEASE_SLOT_ACTIVITY]!;
+}
+
 export class PipelineRun {
   private readonly info = wf.workflowInfo();
   private readonly spec: PipelineSpec;
@@ -118,8 +153,14 @@ export class PipelineRun {
   private readonly startedAt = now();
   /** Whether this execution has retry in place and onFailure (false when replaying a run recorded before them). */
   private readonly recoverable: boolean;
+  /** Whether the run takes one of its pipeline's concurrency slots before any node runs (spec `concurrency`). */
+  private readonly slotted: boolean;
+  /** Node states to start from (incremental marks): given at start, or read again as the slot was granted. */
+  private savedState: Record<string, unknown>;
+  /** When the run started reading from savedState: its start, or when it got its slot. Orders the saves of overlapping runs. */
+  private readFrom: Date;
 
-  private status: RunStatus = 'running';
+  private status: RunStatus;
   private endedAt: string | null = null;
   private error: string | null = null;
   private recoverableUntil: string | null = null;
@@ -139,6 +180,10 @@ export class PipelineRun {
   constructor(private readonly input: RunInput) {
     this.spec = input.spec;
     this.recoverable = wf.patched(RECOVERY_PATCH);
+    this.slotted = this.spec.concurrency !== undefined && wf.patched(CONCURRENCY_PATCH);
+    this.status = this.slotted ? 'queued' : 'running';
+    this.savedState = input.state ?? {};
+    this.readFrom = this.info.startTime;
     this.scheduler = new DagScheduler(this.spec.nodes);
     this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
     for (const node of this.spec.nodes) {
@@ -157,7 +202,7 @@ export class PipelineRun {
     }
     wf.upsertSearchAttributes([
       { key: SLUICE_PIPELINE, value: input.pipeline },
-      { key: SLUICE_STATUS, value: 'running' },
+      { key: SLUICE_STATUS, value: this.status },
     ]);
   }
 
@@ -187,8 +232,14 @@ export class PipelineRun {
       endedAt: this.endedAt,
       error: this.error,
       ...(this.recoverableUntil ? { recoverableUntil: this.recoverableUntil } : {}),
+      ...(this.status === 'queued' ? { waiting: this.queuedFor() } : {}),
       nodes,
     };
+  }
+
+  private queuedFor(): string {
+    const limit = this.spec.concurrency!.limit;
+    return `waits for a concurrency slot: pipeline ${this.input.pipeline} runs at most ${limit} run${limit === 1 ? '' : 's'} at a time`;
   }
 
   pause(): void {
@@ -245,8 +296,18 @@ export class PipelineRun {
 
   // ---- the run --------------------------------------------------------------------------------
 
+  /** Runs the DAG to its end; a run with a concurrency slot gives it back however it closes. */
   async execute(): Promise<RunResult> {
     try {
+      return await this.run();
+    } finally {
+      if (this.slotted) await wf.CancellationScope.nonCancellable(() => this.releaseSlot());
+    }
+  }
+
+  private async run(): Promise<RunResult> {
+    try {
+      if (this.slotted) await this.takeSlot();
       for (;;) {
         await this.schedule();
         if (!this.scheduler.nodeIds().some((id) => this.scheduler.state(id) === 'failed')) break;
@@ -274,6 +335,40 @@ export class PipelineRun {
         });
       }
       throw err;
+    }
+  }
+
+  /** Waits (queued) for one of the pipeline's slots; the node states are read again as it is granted. */
+  private async takeSlot(): Promise<void> {
+    const request: SlotRequest = { pipeline: this.input.pipeline, runId: this.info.workflowId, limit: this.spec.concurrency!.limit };
+    let grant: SlotGrant;
+    try {
+      grant = await acquireSlotActivity()(request);
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      // A cancel that met an attempt failing for another reason: still a cancel.
+      if (wf.CancellationScope.current().consideredCancelled) throw new wf.CancelledFailure('cancelled while waiting for a concurrency slot');
+      const error = `no concurrency slot: ${errorMessage(err)}`;
+      for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
+      this.error = error;
+      this.endedAt = now();
+      this.setStatus('failed');
+      throw ApplicationFailure.nonRetryable(error, 'SlotNotTaken');
+    }
+    if (wf.CancellationScope.current().consideredCancelled) throw new wf.CancelledFailure('cancelled while waiting for a concurrency slot');
+    // The runs that held the slot before this one have saved their marks: start from those.
+    this.savedState = grant.states;
+    this.readFrom = new Date();
+    this.setStatus('running');
+    this.tick++;
+  }
+
+  private async releaseSlot(): Promise<void> {
+    try {
+      await releaseSlotActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, limit: this.spec.concurrency!.limit });
+    } catch (err) {
+      // The run's outcome stands; the row left behind is dropped by the next claim that finds the pipeline full.
+      wf.log.warn('could not give the concurrency slot back', { error: errorMessage(err) });
     }
   }
 
@@ -345,7 +440,7 @@ export class PipelineRun {
     for (const [id, r] of this.records) if (r.outputs?.state !== undefined) states[id] = r.outputs.state;
     if (Object.keys(states).length === 0 || !wf.patched(SAVE_STATE_PATCH)) return;
     try {
-      await saveStateActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, states });
+      await saveStateActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, states, startedAt: this.readFrom.toISOString() });
     } catch (err) {
       if (wf.isCancellation(err)) throw err;
       const error = `node state not saved: ${errorMessage(err)}`;
@@ -431,7 +526,7 @@ export class PipelineRun {
   /** One node: activity executions until it succeeds or fails for good; a pause ends one with a checkpoint to resume from. */
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const r = this.records.get(node.id)!;
-    const savedState = this.input.state?.[node.id];
+    const savedState = Object.hasOwn(this.savedState, node.id) ? this.savedState[node.id] : undefined;
     let config: Record<string, unknown>;
     try {
       config = resolveTemplates(node.config, this.context, 'config') as Record<string, unknown>;

@@ -1,6 +1,6 @@
 // A run's status from what Temporal knows: the execution status decides once the run is closed
 // (a terminated run never got to upsert its own status); while open, SluiceStatus tells running
-// from paused and from failed (waiting in its recovery window).
+// from queued (waiting for a concurrency slot), paused and failed (waiting in its recovery window).
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { RunStatus } from '../../dag/vocabulary.js';
 
@@ -8,7 +8,7 @@ export function runStatus(execution: WorkflowExecutionStatusName, sluiceStatus: 
   switch (execution) {
     case 'RUNNING':
       // A failed run stays open through its recovery window, waiting for a retry.
-      return sluiceStatus === 'paused' || sluiceStatus === 'failed' ? sluiceStatus : 'running';
+      return sluiceStatus === 'queued' || sluiceStatus === 'paused' || sluiceStatus === 'failed' ? sluiceStatus : 'running';
     case 'PAUSED':
       return 'paused';
     case 'COMPLETED':

@@ -11,6 +11,7 @@ export function quote(value: string): string {
 // Closed executions are matched by their execution status too: a terminated or timed-out run
 // never upserted its final SluiceStatus.
 const STATUS_CLAUSE: Record<RunStatus, string> = {
+  queued: `${SLUICE_STATUS.name} = ${quote('queued')} AND ExecutionStatus = 'Running'`,
   running: `${SLUICE_STATUS.name} = ${quote('running')} AND ExecutionStatus = 'Running'`,
   paused: `${SLUICE_STATUS.name} = ${quote('paused')} AND ExecutionStatus = 'Running'`,
   completed: `ExecutionStatus = 'Completed'`,
