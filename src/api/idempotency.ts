@@ -11,6 +11,8 @@ import { principalOf } from './auth/middleware.js';
 import { ApiError, BadRequestError, ConflictError } from './errors.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** res.locals flag: this answer describes a passing condition, so the key is given back instead of kept. */
+const NOT_KEPT = 'idempotentAnswerNotKept';
 /** Response headers worth replaying. */
 const KEPT_HEADERS = ['location'];
 
@@ -38,6 +40,15 @@ function replay(res: Response, answer: { status: number; headers: Record<string,
   res.status(answer.status).send(JSON.stringify(answer.body));
 }
 
+/**
+ * Marks the answer about to be sent as one not to replay: a start refused or skipped because the
+ * pipeline's concurrency limit is reached says nothing lasting, so the same request (same key) may
+ * start a run once a slot is free.
+ */
+export function answerNotKept(res: Response): void {
+  res.locals[NOT_KEPT] = true;
+}
+
 /** Route middleware (after body parsing and authentication). Without the header it does nothing. */
 export function idempotent(store: IdempotencyStore, logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -56,7 +67,7 @@ export function idempotent(store: IdempotencyStore, logger: Logger): RequestHand
       res.json = ((body: unknown) => {
         const status = res.statusCode;
         const settle =
-          status >= 500
+          status >= 500 || res.locals[NOT_KEPT] === true
             ? store.releaseIdempotency(scope, key)
             : store.saveIdempotentAnswer(scope, key, {
                 status,

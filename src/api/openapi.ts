@@ -70,7 +70,11 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Start a run',
           parameters: namePath,
           requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input')) },
-          responses: { '201': ok('started', jsonSchema(s.runCreatedResponse)), ...problems(400, 404, 413, 415) },
+          responses: {
+            '201': ok('started (with a concurrency limit, maybe queued for a slot)', jsonSchema(s.runCreatedResponse)),
+            '200': ok("not started: the pipeline's concurrency limit is reached and its onConflict is skip", jsonSchema(s.runSkippedResponse)),
+            ...problems(400, 404, 409, 413, 415),
+          },
         },
       },
       '/api/v1/runs': {

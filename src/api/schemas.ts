@@ -73,7 +73,20 @@ export const pipelineListResponse = z.object({
   ),
 });
 
-export const runCreatedResponse = z.object({ runId: z.string() });
+export const runCreatedResponse = z.object({
+  runId: z.string(),
+  queued: z
+    .boolean()
+    .optional()
+    .describe("only for a pipeline with a concurrency limit: true when the run waits for a slot (status queued) before any node runs"),
+});
+
+/** A start that found the pipeline's concurrency limit reached with onConflict skip: no run, and why. */
+export const runSkippedResponse = z.object({
+  runId: z.null().describe('no run was started'),
+  skipped: z.string().describe('why: the limit and the runs holding its slots'),
+  holding: z.array(z.string()).describe('the runs holding the slots'),
+});
 
 export const runSummary = z.object({
   runId: z.string(),
@@ -124,6 +137,10 @@ export const runResponse = z.object({
     .nullable()
     .optional()
     .describe('while a failed run waits for POST /runs/{id}/retry: when its recovery window ends and it closes as failed'),
+  waiting: z
+    .string()
+    .optional()
+    .describe("while the run is queued: what for, its place in the pipeline's queue and the runs holding the concurrency slots"),
   nodes: z.record(z.string(), nodeView),
   stale: z
     .literal(true)

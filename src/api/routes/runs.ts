@@ -4,8 +4,10 @@ import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } f
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { z } from 'zod';
 import { pauseSignal, resumeSignal, retryUpdate, RETRY_REJECTIONS, SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
+import { claimSlot, limitReached } from '../../concurrency/slots.js';
+import type { SlotClaim } from '../../store/types.js';
 import { optionalJsonBody } from '../body.js';
-import { idempotent } from '../idempotency.js';
+import { answerNotKept, idempotent } from '../idempotency.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, ConflictError, NotFoundError, UnavailableError, type FieldError } from '../errors.js';
 import { authorize, principalOf, requireScope, setTarget } from '../auth/middleware.js';
@@ -14,7 +16,7 @@ import { methodNotAllowed } from '../problem.js';
 import { describeRun } from '../runs/describe.js';
 import { listRuns } from '../runs/list.js';
 import { resolveParams } from '../runs/params.js';
-import { startOptions } from '../runs/start.js';
+import { newRunId, startOptions } from '../runs/start.js';
 import { runStatus } from '../runs/status.js';
 import { getRunView } from '../runs/view.js';
 import {
@@ -27,6 +29,7 @@ import {
   type runActionResponse,
   type runCreatedResponse,
   type runListResponse,
+  type runSkippedResponse,
 } from '../schemas.js';
 
 type RunAction = z.infer<typeof runActionResponse>['requested'];
@@ -60,11 +63,38 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
         throw new NotFoundError(body.version === undefined ? `pipeline ${name} not found` : `pipeline ${name} has no version ${body.version}`);
       }
       const params = resolveParams(pv.spec.params, body.params);
-      // Incremental reads continue from the marks the pipeline's last successful run saved.
-      const { workflowType, options } = startOptions(pv, params, taskQueue, await store.getNodeStates(pv.name));
-      const handle = await client.workflow.start(workflowType, options);
+      const runId = newRunId(pv.name);
+      const { concurrency } = pv.spec;
+      let claim: SlotClaim | null = null;
+      if (concurrency) {
+        // Claimed before the start, under the pipeline's lock in the metadata database: API processes agree.
+        claim = await claimSlot({ store, client, logger }, pv.name, runId, concurrency);
+        if (claim.kind === 'refused') {
+          const why = limitReached(pv.name, concurrency.limit, claim.holding, claim.queued);
+          // The limit passes; the same request (and Idempotency-Key) may start a run later.
+          answerNotKept(res);
+          if (concurrency.onConflict === 'fail') throw new ConflictError(`no run started: ${why}; onConflict is fail, so start it again once a run ends`);
+          const skipped: z.infer<typeof runSkippedResponse> = { runId: null, skipped: `no run started: ${why}; onConflict is skip`, holding: claim.holding };
+          res.status(200).json(skipped);
+          return;
+        }
+      }
+      // Incremental reads continue from the marks the pipeline's last successful run saved (a run
+      // with a concurrency slot reads them again as it gets the slot).
+      const { workflowType, options } = startOptions(pv, params, taskQueue, await store.getNodeStates(pv.name), {
+        runId,
+        status: claim?.kind === 'queued' ? 'queued' : 'running',
+      });
+      let handle;
+      try {
+        handle = await client.workflow.start(workflowType, options);
+      } catch (err) {
+        // No run, no slot. (Should the start have reached Temporal after all, the run queues again on its own.)
+        if (claim) await store.releaseSlot(runId).catch((e: unknown) => logger.warn({ runId, err: (e as Error).message }, 'could not give back the slot of a run that did not start'));
+        throw err;
+      }
       setTarget(res, `run ${handle.workflowId}`);
-      const created: z.infer<typeof runCreatedResponse> = { runId: handle.workflowId };
+      const created: z.infer<typeof runCreatedResponse> = { runId: handle.workflowId, ...(claim ? { queued: claim.kind === 'queued' } : {}) };
       res.status(201).location(`/api/v1/runs/${encodeURIComponent(handle.workflowId)}`).json(created);
     })
     .all(methodNotAllowed('POST'));
@@ -108,6 +138,10 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
         // A failed run waiting for a retry can be cancelled (closing it now), not paused or resumed.
         if (status === 'failed' && requested !== 'cancel') {
           throw new ConflictError(`run ${runId} is failed and waits for a retry; it can be retried or cancelled, not asked to ${requested}`);
+        }
+        // A queued run has nothing to pause yet; cancelling it gives up its place.
+        if (status === 'queued' && requested !== 'cancel') {
+          throw new ConflictError(`run ${runId} is queued for a concurrency slot; it can be cancelled, not asked to ${requested}`);
         }
         try {
           if (requested === 'pause') await handle.signal(pauseSignal);

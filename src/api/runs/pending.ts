@@ -6,8 +6,9 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { nodeTaskQueue } from '../../config.js';
 import { CENTRAL, FINAL_NODE_STATES } from '../../dag/vocabulary.js';
 import type { NodeHeartbeat } from '../../workflows/node-task.js';
+import { ACQUIRE_SLOT_ACTIVITY } from '../../workflows/messages.js';
 import type { NodeView } from '../schemas.js';
-import { decodeFirst } from './decode.js';
+import { decodeFailure, decodeFirst } from './decode.js';
 
 const { PendingActivityState, TaskQueueType, TaskQueueKind } = proto.temporal.api.enums.v1;
 
@@ -59,4 +60,19 @@ export async function overlayPendingActivities(
       }
     }),
   );
+}
+
+/**
+ * What a queued run waits for, from its pending sluice.acquireSlot: the last attempt's message
+ * (its place in the queue and the runs holding the slots); undefined before the first look.
+ */
+export async function slotWaiting(client: Client, desc: WorkflowExecutionDescription): Promise<string | undefined> {
+  const pa = (desc.raw.pendingActivities ?? []).find((a) => a.activityType?.name === ACQUIRE_SLOT_ACTIVITY);
+  if (!pa?.lastFailure) return undefined;
+  try {
+    // Decoded: with payload encryption the message travels encoded.
+    return (await decodeFailure(client, pa.lastFailure))?.message || undefined;
+  } catch {
+    return undefined;
+  }
 }

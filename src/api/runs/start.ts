@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import type { PipelineVersion } from '../../store/types.js';
-import { SLUICE_PIPELINE, SLUICE_STATUS, WORKFLOW_TYPE, type RunInput } from '../../workflows/messages.js';
+import { SLUICE_PIPELINE, SLUICE_STATUS, WORKFLOW_TYPE, type RunInput, type RunStatus } from '../../workflows/messages.js';
 import type { RunMemo } from './view.js';
 
 /** A run id: the pipeline name, so runs read well in Temporal's UI, plus randomness for uniqueness. */
@@ -28,11 +28,16 @@ export function stateForRun(spec: PipelineVersion['spec'], saved: Record<string,
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
+/**
+ * The start of a run of `pv`. `runId` when the caller chose it already (it claimed a concurrency
+ * slot for it); `status` is the run's first SluiceStatus: `queued` when it waits for a slot.
+ */
 export function startOptions(
   pv: PipelineVersion,
   params: Record<string, unknown>,
   taskQueue: string,
   savedState: Record<string, unknown> = {},
+  { runId = newRunId(pv.name), status = 'running' }: { runId?: string; status?: Extract<RunStatus, 'queued' | 'running'> } = {},
 ): { workflowType: typeof WORKFLOW_TYPE; options: WorkflowStartOptions } {
   const state = stateForRun(pv.spec, savedState);
   const input: RunInput = { pipeline: pv.name, version: pv.version, spec: pv.spec, params, ...(state ? { state } : {}) };
@@ -42,12 +47,12 @@ export function startOptions(
     workflowType: WORKFLOW_TYPE,
     options: {
       taskQueue,
-      workflowId: newRunId(pv.name),
+      workflowId: runId,
       args: [input],
       memo: { ...memo },
       typedSearchAttributes: [
         { key: SLUICE_PIPELINE, value: pv.name },
-        { key: SLUICE_STATUS, value: 'running' },
+        { key: SLUICE_STATUS, value: status },
       ],
       staticSummary: `${pv.name} v${pv.version} · ${n} node${n === 1 ? '' : 's'}`,
       staticDetails: dagDetails(pv.spec),

@@ -9,7 +9,7 @@ import type { NodeView, RunView } from '../schemas.js';
 import { describeRun, type DescribedRun } from './describe.js';
 import { readRunHistory } from './history.js';
 import { buildHistoryView } from './history-view.js';
-import { hasPollers, overlayPendingActivities } from './pending.js';
+import { hasPollers, overlayPendingActivities, slotWaiting } from './pending.js';
 import { runStatus } from './status.js';
 
 /**
@@ -125,6 +125,8 @@ export async function getRunView(client: Client, runId: string, described?: Desc
     if (status !== 'failed') view.error = null;
   } else {
     await overlayPendingActivities(client, desc, view.nodes);
+    if (view.status === 'queued') view.waiting = (await slotWaiting(client, desc)) ?? view.waiting ?? 'waits for a concurrency slot';
   }
+  if (view.status !== 'queued') delete view.waiting;
   return view;
 }
