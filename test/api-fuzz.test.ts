@@ -84,6 +84,7 @@ function setAt(target: Record<string, unknown>, path: (string | number)[], value
 const specPath = fc.oneof(
   fc.constantFrom<(string | number)[]>(
     ['name'], ['description'], ['maxParallel'], ['nodes'], ['params'], ['params', 'p', 'default'], ['defaults', 'timeout'],
+    ['concurrency'], ['concurrency', 'limit'], ['concurrency', 'onConflict'],
     ['nodes', 0, 'id'], ['nodes', 0, 'type'], ['nodes', 0, 'site'], ['nodes', 0, 'when'], ['nodes', 0, 'timeout'],
     ['nodes', 0, 'retry', 'maximumAttempts'], ['nodes', 0, 'config', 'ms'], ['nodes', 0, 'config'],
     ['nodes', 1, 'needs'], ['nodes', 1, 'needs', 0], ['nodes', 1, 'config', 'batchSize'], ['nodes', 1, 'config', 'query'], ['nodes', 1, 'config', 'connection'],
