@@ -19,7 +19,8 @@ process.env.TEMPORAL_ADDRESS = server.address;
 const env = await temporalEnv();
 const db = await createTestDatabase();
 const taskQueue = uniqueName('record');
-const worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, extraActivities: testActivities, env: { ...process.env, RECORD_DB: db.url } });
+// DATABASE_URL: the central worker keeps concurrency slots and saved marks in the recording database.
+const worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, extraActivities: testActivities, env: { ...process.env, RECORD_DB: db.url, DATABASE_URL: db.url } });
 
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string): boolean => only.size === 0 || only.has(name);
@@ -110,6 +111,26 @@ try {
         { id: 'side', type: 'control.sleep', needs: ['root'], config: { ms: 300 } },
       ],
     })));
+  }
+
+  if (wanted('concurrency-queued') || wanted('concurrency-cancelled')) {
+    // Limit 1: the first run holds the slot while the second waits (queued) and the third is cancelled while it waits.
+    const gated = spec({
+      name: 'gated', concurrency: { limit: 1 },
+      nodes: [
+        { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'RECORD_DB' }, table: 'src', key: ['id'], incremental: { column: 'id' }, batchSize: 1000 } },
+        { id: 'wait', type: 'control.sleep', needs: ['extract'], config: { ms: 3000 } },
+      ],
+    });
+    const holder = await startRun(env.client, taskQueue, gated);
+    await waitFor(async () => (await progressOf(holder)).nodes.wait!.state === 'running', 'the first run to hold the slot');
+    const queued = await startRun(env.client, taskQueue, gated);
+    const cancelled = await startRun(env.client, taskQueue, gated);
+    await waitFor(async () => (await progressOf(cancelled)).status === 'queued' && (await progressOf(queued)).status === 'queued', 'the later runs to queue');
+    await cancelled.cancel();
+    if (wanted('concurrency-cancelled')) await save('concurrency-cancelled', cancelled);
+    if (wanted('concurrency-queued')) await save('concurrency-queued', queued);
+    await holder.result();
   }
 } finally {
   await worker.stop();

@@ -15,6 +15,8 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 test('recorded histories exist for the main paths of runPipeline', () => {
   assert.deepEqual(files, [
     'cancelled.json',
+    'concurrency-cancelled.json',
+    'concurrency-queued.json',
     'continue-then-close.json',
     'diamond.json',
     'etl-pause-resume.json',
@@ -30,6 +32,24 @@ test('the retry-in-place history holds the retry update and the patch marker tha
   assert.ok(kinds('retry-in-place.json').includes('EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED'));
   assert.ok(kinds('retry-in-place.json').includes('EVENT_TYPE_MARKER_RECORDED'));
   assert.ok(!kinds('node-fails.json').includes('EVENT_TYPE_MARKER_RECORDED'), 'node-fails was recorded before retry in place');
+});
+
+/** The patch ids recorded in a history's markers. */
+function patches(file: string): string[] {
+  const events = (JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads: { data: string }[] }> } }[] }).events;
+  return events.flatMap((e) => (e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map((p) => (JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) as { id: string }).id));
+}
+
+test('the concurrency histories wait for a slot behind the patch that guards it; runs without concurrency never ask for it', () => {
+  for (const file of ['concurrency-queued.json', 'concurrency-cancelled.json']) {
+    assert.ok(patches(file).includes('concurrency-slots'), file);
+    const types = (JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] }).events
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((t) => t !== undefined);
+    assert.equal(types[0], 'sluice.acquireSlot', `${file}: the slot comes before any node`);
+    assert.equal(types.at(-1), 'sluice.releaseSlot', `${file}: and is given back last`);
+  }
+  for (const file of files.filter((f) => !f.startsWith('concurrency-'))) assert.ok(!patches(file).includes('concurrency-slots'), file);
 });
 
 for (const file of files) {
