@@ -298,10 +298,15 @@ export class PipelineRun {
 
   /** Runs the DAG to its end; a run with a concurrency slot gives it back however it closes. */
   async execute(): Promise<RunResult> {
+    let continuing = false;
     try {
       return await this.run();
+    } catch (err) {
+      // Continued as new, the run goes on under the same id: its next execution finds the slot still its own.
+      continuing = err instanceof wf.ContinueAsNew;
+      throw err;
     } finally {
-      if (this.slotted) await wf.CancellationScope.nonCancellable(() => this.releaseSlot());
+      if (this.slotted && !continuing) await wf.CancellationScope.nonCancellable(() => this.releaseSlot());
     }
   }
 
