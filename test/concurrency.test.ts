@@ -194,6 +194,7 @@ test('onConflict fail: 409 naming the limit and the run holding it while one run
 
   openGate(a);
   await completed(a);
+  assert.deepEqual(await slotRows(name), [], 'a run that says completed has given its slot back');
   // The refusal was not kept for the Idempotency-Key: the same request now starts a run.
   const later = await start(name, api, { 'idempotency-key': `conc-${a}` });
   assert.equal(later.status, 201, JSON.stringify(later.json));
@@ -312,19 +313,32 @@ test('cancelling gives the slot back: a running holder frees it for the next sta
 });
 
 test('a failed run keeps its slot through its recovery window and gives it back when the window closes it', async () => {
-  const name = uniqueName('conc-failed');
-  const created = await api.call('POST', '/api/v1/pipelines', {
-    name,
-    recoveryWindow: '2s',
-    concurrency: { limit: 1, onConflict: 'fail' },
-    nodes: [{ id: 'bad', type: 'test.fail', config: { message: 'broken on purpose' } }],
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const a = await started(name);
-  await assert.rejects(env.client.workflow.getHandle(a).result(), (err: unknown) => err instanceof WorkflowFailedError);
-  assert.deepEqual(await slotRows(name), [], 'closed failed at the end of its window, the run gave its slot back');
-  const b = await started(name);
+  const failing = async (recoveryWindow: string | number): Promise<string> => {
+    const name = uniqueName('conc-failed');
+    const created = await api.call('POST', '/api/v1/pipelines', {
+      name,
+      recoveryWindow,
+      concurrency: { limit: 1, onConflict: 'fail' },
+      nodes: [{ id: 'bad', type: 'test.fail', config: { message: 'broken on purpose' } }],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    return name;
+  };
+  // No window: failed means closed, and the slot is free.
+  const now = await failing(0);
+  const a = await started(now);
+  await runWhere(a, 'the run to fail', (v) => v.status === 'failed');
+  assert.deepEqual(await slotRows(now), [], 'a run that says failed, with no window to wait in, has given its slot back');
+  const b = await started(now);
   assert.notEqual(b, a);
+
+  // A short window: once it says failed with no recoverableUntil, the window has closed it and the slot is free.
+  const soon = await failing('2s');
+  const c = await started(soon);
+  await runWhere(c, 'the window to close the run', (v) => v.status === 'failed' && !v.recoverableUntil);
+  assert.deepEqual(await slotRows(soon), []);
+  await assert.rejects(env.client.workflow.getHandle(c).result(), (err: unknown) => err instanceof WorkflowFailedError);
+  assert.equal((await start(soon)).status, 201);
 
   // While a failed run waits in a long window it holds the slot: cancel it to free the slot.
   const longName = uniqueName('conc-failed-long');

@@ -159,6 +159,7 @@ export class PipelineRun {
   private savedState: Record<string, unknown>;
   /** When the run started reading from savedState: its start, or when it got its slot. Orders the saves of overlapping runs. */
   private readFrom: Date;
+  private slotGivenBack = false;
 
   private status: RunStatus;
   private endedAt: string | null = null;
@@ -296,7 +297,11 @@ export class PipelineRun {
 
   // ---- the run --------------------------------------------------------------------------------
 
-  /** Runs the DAG to its end; a run with a concurrency slot gives it back however it closes. */
+  /**
+   * Runs the DAG to its end. A run with a concurrency slot gives it back however it closes, and
+   * before it shows its final status: completed, cancelled, or failed with no recovery window left
+   * mean the slot is free.
+   */
   async execute(): Promise<RunResult> {
     let continuing = false;
     try {
@@ -306,7 +311,8 @@ export class PipelineRun {
       continuing = err instanceof wf.ContinueAsNew;
       throw err;
     } finally {
-      if (this.slotted && !continuing) await wf.CancellationScope.nonCancellable(() => this.releaseSlot());
+      // Every way to close gives the slot back on its own; this catches any other.
+      if (this.slotted && !continuing) await this.giveSlotBack();
     }
   }
 
@@ -320,6 +326,7 @@ export class PipelineRun {
         if (!(await this.awaitRetry())) throw ApplicationFailure.nonRetryable(this.error ?? 'a node failed', 'NodeFailed');
       }
       await this.saveStates();
+      if (this.slotted) await this.giveSlotBack();
       this.endedAt = now();
       this.setStatus('completed');
       return this.progress();
@@ -335,6 +342,7 @@ export class PipelineRun {
             if (state === 'running' || state === 'paused') this.finishNode(id, 'cancelled');
           }
           this.recoverableUntil = null;
+          if (this.slotted) await this.giveSlotBack();
           this.endedAt = now();
           this.setStatus('cancelled');
         });
@@ -355,6 +363,7 @@ export class PipelineRun {
       if (wf.CancellationScope.current().consideredCancelled) throw new wf.CancelledFailure('cancelled while waiting for a concurrency slot');
       const error = `no concurrency slot: ${errorMessage(err)}`;
       for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
+      if (this.slotted) await this.giveSlotBack();
       this.error = error;
       this.endedAt = now();
       this.setStatus('failed');
@@ -368,13 +377,21 @@ export class PipelineRun {
     this.tick++;
   }
 
-  private async releaseSlot(): Promise<void> {
-    try {
-      await releaseSlotActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, limit: this.spec.concurrency!.limit });
-    } catch (err) {
-      // The run's outcome stands; the row left behind is dropped by the next claim that finds the pipeline full.
-      wf.log.warn('could not give the concurrency slot back', { error: errorMessage(err) });
-    }
+  /**
+   * Gives the slot (or the place in the queue) back, once, even while the run is being cancelled.
+   * Callers test `slotted` first, so runs without concurrency keep exactly their old awaits (replay).
+   */
+  private async giveSlotBack(): Promise<void> {
+    if (this.slotGivenBack) return;
+    this.slotGivenBack = true;
+    await wf.CancellationScope.nonCancellable(async () => {
+      try {
+        await releaseSlotActivity()({ pipeline: this.input.pipeline, runId: this.info.workflowId, limit: this.spec.concurrency!.limit });
+      } catch (err) {
+        // The run's outcome stands; the row left behind is dropped by the next claim that finds the pipeline full.
+        wf.log.warn('could not give the concurrency slot back', { error: errorMessage(err) });
+      }
+    });
   }
 
   private get onFailure(): 'stop' | 'continue' {
@@ -424,17 +441,25 @@ export class PipelineRun {
     for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
     this.error = this.failureSummary();
     this.endedAt = now();
+    // A run that waits for a retry keeps its slot; one that closes now gives it back first.
+    if (this.slotted && this.recoveryWindowMs() <= 0) await this.giveSlotBack();
     this.setStatus('failed');
+  }
+
+  /** How long a failed run waits for a retry: 0 when it closes at once (or predates retry in place). */
+  private recoveryWindowMs(): number {
+    return this.recoverable ? (this.spec.recoveryWindow ?? DEFAULT_RECOVERY_WINDOW_MS) : 0;
   }
 
   /** Waits in the recovery window for the retry update; false when the window ends (or there is none). */
   private async awaitRetry(): Promise<boolean> {
-    if (!this.recoverable) return false;
-    const windowMs = this.spec.recoveryWindow ?? DEFAULT_RECOVERY_WINDOW_MS;
+    const windowMs = this.recoveryWindowMs();
     if (windowMs <= 0) return false;
     this.retried = false;
     this.recoverableUntil = new Date(Date.now() + windowMs).toISOString();
     const retried = await wf.condition(() => this.retried, windowMs);
+    // The window closes the run: the slot is given back before the run stops saying it can be retried.
+    if (this.slotted && !retried) await this.giveSlotBack();
     this.recoverableUntil = null;
     return retried;
   }
@@ -449,6 +474,7 @@ export class PipelineRun {
     } catch (err) {
       if (wf.isCancellation(err)) throw err;
       const error = `node state not saved: ${errorMessage(err)}`;
+      if (this.slotted) await this.giveSlotBack();
       this.error = error;
       this.endedAt = now();
       this.setStatus('failed');
