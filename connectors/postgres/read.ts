@@ -71,7 +71,7 @@ async function* readWith(client: pg.Client, config: PostgresReadConfig, ctx: Sou
 }
 
 export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
-  const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source', ctx.access);
+  const client: pg.Client = await connect(config.connection, 'source', ctx, { connectTimeoutMs: config.connectTimeout });
   try {
     await readOnlySession(client, config.statementTimeout);
     yield* readWith(client, config, ctx);

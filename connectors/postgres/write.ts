@@ -44,7 +44,8 @@ async function prepareTarget(client: pg.Client, config: PostgresWriteConfig, ctx
 }
 
 export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promise<SinkWriter> {
-  const client = await connect(config.connection, ctx.nodeId, 'destination', ctx.access);
+  const timeouts = { connectTimeoutMs: config.connectTimeout, statementTimeoutMs: config.statementTimeout };
+  const client = await connect(config.connection, 'destination', ctx, timeouts);
   let target: LoadTarget | null;
   try {
     target = await prepareTarget(client, config, ctx);
@@ -58,7 +59,7 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
   async function withClient<T>(use: (c: pg.Client) => Promise<T>): Promise<T> {
     let c = idle.pop();
     if (c === undefined) {
-      c = await connect(config.connection, ctx.nodeId, 'destination', ctx.access);
+      c = await connect(config.connection, 'destination', ctx, timeouts);
       opened.push(c);
     }
     try {
