@@ -29,6 +29,20 @@ export async function readOnlySession(client: pg.Client, timeoutMs: number): Pro
   await client.query(`SET statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
 }
 
+/** Socket errors of a connection that is gone (reset, timed out, unreachable). */
+const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/**
+ * `err` as an error that says the connection to the `side` database was lost, when it was (the
+ * attempt is retried: the next one connects again); any other error as it is.
+ */
+export function connectionLost(err: unknown, side: 'source' | 'destination'): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as Error & { code?: string }).code;
+  const lost = (code !== undefined && LOST_CODES.has(code)) || /^Connection terminated|^Client has encountered a connection error|^Connection is closed/.test(err.message);
+  return lost ? new Error(`lost the connection to the ${side} database: ${err.message}`) : err;
+}
+
 /**
  * Asks the server to cancel whatever `client`'s backend is running (the protocol's CancelRequest,
  * sent on a connection of its own), so a statement the engine gave up on stops holding locks and

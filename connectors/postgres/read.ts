@@ -7,7 +7,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Row, SourceBatch, SourceContext } from '../../src/kit/index.js';
 import type { PostgresReadConfig } from './schema.js';
-import { connect, oneStatement, readOnlySession } from './connect.js';
+import { connect, connectionLost, oneStatement, readOnlySession } from './connect.js';
 import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';
 import { firstBound, readKeyset } from './keyset.js';
 import { isKeyset, offsetQuery, planKeyset, queryBody, sqlError, type ProbedField } from './plan.js';
@@ -75,6 +75,8 @@ export async function* read(config: PostgresReadConfig, ctx: SourceContext): Asy
   try {
     await readOnlySession(client, config.statementTimeout);
     yield* readWith(client, config, ctx);
+  } catch (err) {
+    throw connectionLost(err, 'source');
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { type BadRecord, ConfigError, type Row, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
 import type { PostgresWriteConfig } from './schema.js';
-import { connect } from './connect.js';
+import { connect, connectionLost } from './connect.js';
 import { claim, ensureLedger } from './ledger.js';
 import { copyText, isRowError, loadBulk, loadRowByRow, upsertText, type LoadTarget } from './load.js';
 import { isSwapped, prepareShadow, shadowTable, swapIn } from './replace.js';
@@ -16,7 +16,7 @@ function explain(err: unknown, config: PostgresWriteConfig): Error {
   const e = err as Error & { code?: string };
   if (e.code === '42P10') return new ConfigError(`config.key: ${config.table} has no unique index or primary key on (${config.key?.join(', ')}), which upsert needs`);
   if (e.code && e.code.startsWith('42')) return new ConfigError(`loading into ${config.table}: ${e.message}`);
-  return e;
+  return connectionLost(e, 'destination') as Error;
 }
 
 /** The table batches go into, created when missing; null when replace mode already swapped it in (nothing left to load). */
