@@ -18,8 +18,13 @@ export interface LoadTables {
 export async function seedLoad(db: TestDatabase, options: LoadTables): Promise<void> {
   await seedOrders(db, options.rows);
   await createSlowFilter(db);
-  const check = options.slow ? `, CHECK (slow_every(id, ${options.slow.every}, ${options.slow.seconds}))` : '';
-  await db.pool.query(`CREATE TABLE dst (id bigint, customer text, amount numeric(12,2), created_at timestamptz, meta jsonb${check})`);
+  await createDestination(db, 'dst', options.slow);
+}
+
+/** An empty destination table `name` with the columns of src.orders, optionally slowed. */
+export async function createDestination(db: TestDatabase, name: string, slow?: LoadTables['slow']): Promise<void> {
+  const check = slow ? `, CHECK (slow_every(id, ${slow.every}, ${slow.seconds}))` : '';
+  await db.pool.query(`CREATE TABLE ${name} (id bigint, customer text, amount numeric(12,2), created_at timestamptz, meta jsonb${check})`);
 }
 
 export interface LoadPipeline {
@@ -32,9 +37,11 @@ export interface LoadPipeline {
   /** Node retry policy: enough attempts to outlast the fault. */
   retry?: Record<string, unknown>;
   heartbeatTimeout?: string;
+  /** Destination table (default dst). */
+  table?: string;
 }
 
-/** `postgres.read` of src.orders -> `postgres.write` (append) into dst. */
+/** `postgres.read` of src.orders -> `postgres.write` (append) into dst (or `table`). */
 export function loadPipeline(p: LoadPipeline): PipelineSpec {
   return spec({
     name: p.name,
@@ -44,7 +51,7 @@ export function loadPipeline(p: LoadPipeline): PipelineSpec {
     },
     nodes: [
       { id: 'extract', type: 'postgres.read', config: { connection: { $secret: p.source }, table: 'src.orders', batchSize: p.batch } },
-      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection: { $secret: p.destination }, table: 'dst', mode: 'append' } },
+      { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection: { $secret: p.destination }, table: p.table ?? 'dst', mode: 'append' } },
     ],
   });
 }
@@ -76,9 +83,9 @@ export async function waitForRun(handle: WorkflowHandle, timeoutMs: number): Pro
   throw new Error(`run ${handle.workflowId} did not close within ${timeoutMs}ms${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
-/** Rows in dst, and how many ids are in it more than once (0 when exactly once). */
-export async function destinationCounts(db: TestDatabase): Promise<{ rows: number; distinct: number; duplicates: number }> {
-  const r = await db.pool.query(`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM dst`);
+/** Rows in dst (or `table`), and how many of them repeat an id already there (0 when exactly once). */
+export async function destinationCounts(db: TestDatabase, table = 'dst'): Promise<{ rows: number; distinct: number; duplicates: number }> {
+  const r = await db.pool.query(`SELECT count(*)::int AS rows, count(DISTINCT id)::int AS distinct FROM ${table}`);
   const { rows, distinct } = r.rows[0] as { rows: number; distinct: number };
   return { rows, distinct, duplicates: rows - distinct };
 }
