@@ -168,7 +168,8 @@ test('metadata connections terminated by the server are logged, not fatal, and t
     );
     assert.ok(killed.rows[0].n >= 1, 'some of the store\'s connections were terminated');
     await waitFor(async () => lines.some((l) => l.includes('metadata database connection lost')), 'the loss to be logged', 10_000);
-    assert.ok(Array.isArray(await own.listPipelines()), 'the store answers again');
+    // A pooled connection whose end the pool has not heard of yet may fail one call; then it is gone.
+    await waitFor(async () => Array.isArray(await own.listPipelines()), 'the store to answer again', 10_000);
   } finally {
     await own.close();
   }
