@@ -39,7 +39,10 @@ const LOST_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 
 export function connectionLost(err: unknown, side: 'source' | 'destination'): unknown {
   if (!(err instanceof Error)) return err;
   const code = (err as Error & { code?: string }).code;
-  const lost = (code !== undefined && LOST_CODES.has(code)) || /^Connection terminated|^Client has encountered a connection error|^Connection is closed/.test(err.message);
+  // SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server terminated the session or is shutting down) are losses too.
+  const lost =
+    (code !== undefined && (LOST_CODES.has(code) || /^(08...|57P0[123])$/.test(code))) ||
+    /^Connection terminated|^Client has encountered a connection error|^Connection is closed/.test(err.message);
   return lost ? new Error(`lost the connection to the ${side} database: ${err.message}`) : err;
 }
 
