@@ -9,7 +9,7 @@ import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/executor.js';
 import { createStagingStore, stagingSettings } from '../activities/staging/from-env.js';
 import { startStagingSweeper } from '../activities/staging/retention.js';
-import { nodeTaskQueue } from '../config.js';
+import { metadataDbTimeouts, nodeTaskQueue } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { CHECK_ACTIVITY } from '../workflows/messages.js';
 import type { NodeStateStore } from '../store/types.js';
@@ -71,7 +71,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     // Every worker can check its own nodes: their secrets exist only in its environment.
     [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
     // Runs call it on their own (central) task queue once they succeed.
-    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, env.DATABASE_URL, logger)),
+    ...(setup.site ? {} : saveStateActivities(setup.nodeStates, env.DATABASE_URL, logger, metadataDbTimeouts(env))),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;

@@ -3,6 +3,7 @@
 import { ConfigError } from '../kit/errors.js';
 import { scrub } from '../activities/errors.js';
 import type { Logger } from '../log.js';
+import type { PgTimeouts } from '../kit/postgres.js';
 import { createStore } from '../store/store.js';
 import type { NodeStateStore } from '../store/types.js';
 import { SAVE_STATE_ACTIVITY, type SaveStateInput } from '../workflows/messages.js';
@@ -13,13 +14,18 @@ export type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
  * The activity over `store`, or over a store opened on first use from `databaseUrl`. With neither,
  * it fails with a ConfigError (not retried) that says what to set.
  */
-export function saveStateActivities(store: NodeStateStore | undefined, databaseUrl: string | undefined, logger: Logger): Record<string, SaveStateActivity> {
+export function saveStateActivities(
+  store: NodeStateStore | undefined,
+  databaseUrl: string | undefined,
+  logger: Logger,
+  timeouts: PgTimeouts = {},
+): Record<string, SaveStateActivity> {
   let opened: Promise<NodeStateStore> | null = null;
   const target = (): Promise<NodeStateStore> => {
     if (store) return Promise.resolve(store);
     if (!databaseUrl) throw new ConfigError('this central worker has no metadata database: set DATABASE_URL so it can save node state');
     // Idle connections must not keep a stopping worker alive.
-    opened ??= createStore(databaseUrl, { logger, allowExitOnIdle: true }).catch((err: unknown) => {
+    opened ??= createStore(databaseUrl, { logger, allowExitOnIdle: true, timeouts }).catch((err: unknown) => {
       opened = null;
       throw err;
     });
