@@ -191,3 +191,17 @@ test('a retry that fails again keeps every try, waits again, and a cancel closes
   assert.equal(await executionsOf(runId, 'ok'), 1);
   assert.equal(await executionsOf(runId, 'bad'), 2);
 });
+
+test("the spec's stallTimeout reaches the node: a hung read fails as stalled instead of holding its slot until startToClose", async () => {
+  const s = spec({
+    name: uniqueName('stalled'),
+    defaults: { stallTimeout: '2s', retry: { maximumAttempts: 1 } },
+    nodes: [{ id: 'hung', type: 'postgres.read', config: { connection: { $secret: 'RIP_DB' }, query: 'SELECT 1 AS id FROM pg_sleep(600)' } }],
+  });
+  const handle = await startRun(env.client, taskQueue, s);
+  await assert.rejects(handle.result(), (err: unknown) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(err.cause?.message ?? '', /node "hung" failed: node hung stalled: its rows and parts have not moved for 2s/);
+    return true;
+  });
+});

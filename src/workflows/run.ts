@@ -432,6 +432,7 @@ export class PipelineRun {
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const r = this.records.get(node.id)!;
     const savedState = this.input.state?.[node.id];
+    const stallTimeoutMs = node.stallTimeout ?? this.spec.defaults?.stallTimeout;
     let config: Record<string, unknown>;
     try {
       config = resolveTemplates(node.config, this.context, 'config') as Record<string, unknown>;
@@ -467,6 +468,7 @@ export class PipelineRun {
           config,
           inputs,
           limits: limits(this.spec, node),
+          ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
           ...(savedState === undefined ? {} : { state: savedState }),
           ...(checkpoint === undefined ? {} : { checkpoint }),
         };
