@@ -4,16 +4,21 @@
 // limited to @temporalio/workflow, @temporalio/common and src/dag.
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
-import { DagScheduler } from '../dag/scheduler.js';
+import { DagScheduler, type SkipReason } from '../dag/scheduler.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
-import { placeOf } from '../dag/vocabulary.js';
+import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
+  MAX_NODES_PAGE,
+  PROGRESS_NODE_LIMIT,
   RETRY_REJECTIONS,
   SAVE_STATE_ACTIVITY,
   SLUICE_PIPELINE,
   SLUICE_STATUS,
+  type CarriedNode,
   type NodeProgress,
+  type NodesPage,
+  type NodesRequest,
   type NodeState,
   type NodeStats,
   type NodeTry,
@@ -23,6 +28,7 @@ import {
   type RunProgress,
   type RunResult,
   type RunStatus,
+  type RunSummary,
   type SaveStateInput,
 } from './messages.js';
 import { ERROR_TYPES, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
@@ -40,6 +46,13 @@ const NAMES_IN_ERROR = 20;
 const SAVE_STATE_PATCH = 'save-node-state';
 /** Guards retry in place, onFailure: continue and the recovery window (runs recorded before fail at once). */
 const RECOVERY_PATCH = 'retry-in-place';
+/** Guards continuing as new when a run's history grows long (runs recorded before ran in one execution). */
+const SEGMENT_PATCH = 'continue-as-new-segments';
+/**
+ * History length at which a run stops starting nodes, lets the running ones finish and continues as
+ * new. Each node costs at most ~6 events and at most 64 run at once, so no execution passes 10,000.
+ */
+export const SEGMENT_EVENTS = 8_000;
 
 type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
 type SaveStateActivity = (input: SaveStateInput) => Promise<void>;
@@ -115,9 +128,13 @@ export class PipelineRun {
   private readonly records = new Map<string, NodeRecord>();
   /** What `{{ }}` templates read; node outputs are written here as nodes succeed. */
   private readonly context: TemplateContext;
-  private readonly startedAt = now();
+  private readonly startedAt: string;
   /** Whether this execution has retry in place and onFailure (false when replaying a run recorded before them). */
   private readonly recoverable: boolean;
+  /** This execution's number among the run's executions (1 unless it continued as new). */
+  private readonly segments: number;
+  /** Whether this execution may continue as new; decided (and patch-marked) once its history is long. */
+  private segmenting: boolean | null = null;
 
   private status: RunStatus = 'running';
   private endedAt: string | null = null;
@@ -139,44 +156,52 @@ export class PipelineRun {
   constructor(private readonly input: RunInput) {
     this.spec = input.spec;
     this.recoverable = wf.patched(RECOVERY_PATCH);
-    this.scheduler = new DagScheduler(this.spec.nodes);
+    const carry = input.carry;
+    this.startedAt = carry?.startedAt ?? now();
+    this.segments = (carry?.segments ?? 0) + 1;
+    this.scheduler = carry
+      ? DagScheduler.restore(this.spec.nodes, carry.nodes.map((n) => n.state), carry.nodes.map((n) => n.skip ?? null))
+      : new DagScheduler(this.spec.nodes);
     this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
-    for (const node of this.spec.nodes) {
+    this.spec.nodes.forEach((node, i) => {
+      const carried = carry?.nodes[i];
       this.records.set(node.id, {
         spec: node,
-        attempt: 0,
-        startedAt: null,
-        endedAt: null,
-        stats: emptyStats(),
-        error: null,
-        outputs: null,
-        executions: 0,
-        earlierTries: [],
+        attempt: carried?.attempt ?? 0,
+        startedAt: carried?.startedAt ?? null,
+        endedAt: carried?.endedAt ?? null,
+        stats: carried?.stats ?? emptyStats(),
+        error: carried?.error ?? null,
+        outputs: carried?.outputs ?? null,
+        executions: carried?.executions ?? 0,
+        earlierTries: carried?.earlierTries ?? [],
       });
-      this.context.nodes[node.id] = { outputs: null };
+      this.context.nodes[node.id] = { outputs: carried?.outputs ?? null };
+    });
+    if (carry?.paused) {
+      this.paused = true;
+      this.status = 'paused';
     }
     wf.upsertSearchAttributes([
       { key: SLUICE_PIPELINE, value: input.pipeline },
-      { key: SLUICE_STATUS, value: 'running' },
+      { key: SLUICE_STATUS, value: this.status },
     ]);
   }
 
   // ---- messages -------------------------------------------------------------------------------
 
+  /** The run's progress: every node on a run of up to PROGRESS_NODE_LIMIT nodes, else the summary and the active nodes. */
   progress(): RunProgress {
     const nodes: Record<string, NodeProgress> = {};
-    for (const [id, r] of this.records) {
-      nodes[id] = {
-        state: this.scheduler.state(id),
-        attempt: r.attempt,
-        startedAt: r.startedAt,
-        endedAt: r.endedAt,
-        stats: r.stats,
-        error: r.error,
-        site: placeOf(r.spec.site),
-        outputs: r.outputs,
-        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
-      };
+    const all = this.records.size <= PROGRESS_NODE_LIMIT;
+    let shown = 0;
+    for (const id of this.records.keys()) {
+      if (!all) {
+        const state = this.scheduler.state(id);
+        if (shown >= PROGRESS_NODE_LIMIT || !(state === 'running' || state === 'paused' || state === 'failed')) continue;
+        shown++;
+      }
+      nodes[id] = this.nodeProgress(id);
     }
     return {
       runId: this.info.workflowId,
@@ -187,8 +212,56 @@ export class PipelineRun {
       endedAt: this.endedAt,
       error: this.error,
       ...(this.recoverableUntil ? { recoverableUntil: this.recoverableUntil } : {}),
+      summary: this.summary(),
       nodes,
+      detail: all ? 'all' : 'partial',
     };
+  }
+
+  /** A page of node detail in spec order: of one state if asked, after the node `after`. */
+  nodesPage(request: NodesRequest): NodesPage {
+    const limit = Math.max(1, Math.min(request.limit ?? 100, MAX_NODES_PAGE));
+    const ids = this.scheduler.nodeIds();
+    let i = 0;
+    if (request.after !== undefined) {
+      const at = ids.indexOf(request.after);
+      i = at < 0 ? ids.length : at + 1;
+    }
+    const page: NodesPage['nodes'] = [];
+    for (; i < ids.length && page.length < limit; i++) {
+      const id = ids[i]!;
+      if (request.state === undefined || this.scheduler.state(id) === request.state) page.push({ id, ...this.nodeProgress(id) });
+    }
+    // The next page starts after the last node looked at, so a filtered page never rescans.
+    const more = ids.slice(i).some((id) => request.state === undefined || this.scheduler.state(id) === request.state);
+    return { nodes: page, next: more && i > 0 ? ids[i - 1]! : null };
+  }
+
+  private nodeProgress(id: string): NodeProgress {
+    const r = this.records.get(id)!;
+    return {
+      state: this.scheduler.state(id),
+      attempt: r.attempt,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      stats: r.stats,
+      error: r.error,
+      site: placeOf(r.spec.site),
+      outputs: r.outputs,
+      ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+    };
+  }
+
+  private summary(): RunSummary {
+    const byState = Object.fromEntries(NODE_STATES.map((s) => [s, 0])) as Record<NodeState, number>;
+    let rowsIn = 0;
+    let rowsOut = 0;
+    for (const [id, r] of this.records) {
+      byState[this.scheduler.state(id)]++;
+      rowsIn += r.stats.rowsIn;
+      rowsOut += r.stats.rowsOut;
+    }
+    return { nodes: this.records.size, byState, rowsIn, rowsOut, segments: this.segments };
   }
 
   pause(): void {
@@ -248,7 +321,7 @@ export class PipelineRun {
   async execute(): Promise<RunResult> {
     try {
       for (;;) {
-        await this.schedule();
+        if ((await this.schedule()) === 'segment') return await this.continueAsNew();
         if (!this.scheduler.nodeIds().some((id) => this.scheduler.state(id) === 'failed')) break;
         await this.stopAfterFailure();
         if (!(await this.awaitRetry())) throw ApplicationFailure.nonRetryable(this.error ?? 'a node failed', 'NodeFailed');
@@ -285,12 +358,18 @@ export class PipelineRun {
     return this.failedNode !== null && this.onFailure === 'stop';
   }
 
-  /** Starts ready nodes, up to maxParallel at once, until none runs and none can start (or a failure stops the run). */
-  private async schedule(): Promise<void> {
+  /**
+   * Starts ready nodes, up to maxParallel at once, until none runs and none can start (or a failure
+   * stops the run): 'settled'. Once the history is long, starts none and returns 'segment' when the
+   * running ones have finished.
+   */
+  private async schedule(): Promise<'settled' | 'segment'> {
     for (;;) {
-      if (this.stopping()) return;
+      if (this.stopping()) return 'settled';
+      const segmentEnds = this.segmentFull();
+      if (segmentEnds && this.inflight.size === 0 && this.scheduler.peekReady() !== undefined) return 'segment';
       let whenFailed = false;
-      if (!this.paused) {
+      if (!this.paused && !segmentEnds) {
         for (let id = this.scheduler.peekReady(); id !== undefined && this.inflight.size < this.spec.maxParallel; id = this.scheduler.peekReady()) {
           const node = this.records.get(id)!.spec;
           let run = true;
@@ -311,10 +390,47 @@ export class PipelineRun {
       }
       if (whenFailed) continue;
       // Paused with nodes ready, the loop waits for resume; with nothing running and nothing ready, the run is settled.
-      if (this.inflight.size === 0 && this.scheduler.peekReady() === undefined) return;
+      if (this.inflight.size === 0 && this.scheduler.peekReady() === undefined) return 'settled';
       const seen = this.tick;
       await wf.condition(() => this.tick !== seen);
     }
+  }
+
+  /** Whether this execution's history is long enough to continue as new (decided once, under its patch). */
+  private segmentFull(): boolean {
+    if (this.segmenting !== null) return this.segmenting;
+    const info = wf.workflowInfo();
+    if (info.historyLength < SEGMENT_EVENTS && !info.continueAsNewSuggested) return false;
+    this.segmenting = wf.patched(SEGMENT_PATCH);
+    return this.segmenting;
+  }
+
+  /** Hands the run's state to a new execution of it, with nothing in flight. */
+  private async continueAsNew(): Promise<never> {
+    await wf.condition(wf.allHandlersFinished);
+    const needed = this.scheduler.upstreamOfOpen();
+    const nodes = this.scheduler.nodeIds().map((id): CarriedNode => {
+      const r = this.records.get(id)!;
+      const skip: SkipReason | null = this.scheduler.skipReason(id);
+      return {
+        state: this.scheduler.state(id),
+        ...(skip ? { skip } : {}),
+        attempt: r.attempt,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        stats: r.stats,
+        error: r.error,
+        // Outputs travel on only where a node still to run may read them (and a saved state, which the
+        // run's end stores); the rest are in this execution's history.
+        outputs: needed.has(id) ? r.outputs : r.outputs?.state !== undefined ? { state: r.outputs.state } : null,
+        executions: r.executions,
+        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+      };
+    });
+    return wf.continueAsNew<(input: RunInput) => Promise<RunResult>>({
+      ...this.input,
+      carry: { startedAt: this.startedAt, paused: this.paused, segments: this.segments, nodes },
+    });
   }
 
   /** With onFailure: stop, cancels the nodes still running; then the run's status is failed. */
