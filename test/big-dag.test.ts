@@ -64,11 +64,7 @@ test(`a ${NODES.toLocaleString('en')}-node run continues as new in segments, eac
       { id: 'last', type: 'control.sleep', needs: ['root', `n${NODES - 2}`], config: { ms: '{{ nodes.root.outputs.sleptMs }}' } },
     ],
   };
-  const created = await api.call('POST', '/api/v1/pipelines', spec);
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const started = await api.call('POST', `/api/v1/pipelines/${name}/runs`, {});
-  assert.equal(started.status, 201, JSON.stringify(started.json));
-  const runId: string = started.json.runId;
+  const runId = await api.startPipelineRun(spec);
 
   const result = (await client.workflow.getHandle(runId).result()) as RunProgress;
   assert.equal(result.status, 'completed');
