@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { pgConnectionOptions } from '../src/kit/postgres.js';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { Client, Connection } from '@temporalio/client';
 import { catalog } from '../src/catalog.js';
@@ -33,7 +34,8 @@ const dbUrl = (() => {
 })();
 
 async function query(url: string, sql: string): Promise<pg.QueryResult> {
-  const c = new pg.Client({ connectionString: url });
+  const c = new pg.Client({ connectionString: url, ...pgConnectionOptions() });
+  c.on('error', () => undefined);
   await c.connect();
   try {
     return await c.query(sql);
@@ -57,8 +59,9 @@ async function setup(): Promise<void> {
 
 async function rawCopy(): Promise<number> {
   await query(dbUrl, `CREATE TABLE dst_raw (LIKE src)`);
-  const from = new pg.Client({ connectionString: dbUrl });
-  const to = new pg.Client({ connectionString: dbUrl });
+  const from = new pg.Client({ connectionString: dbUrl, ...pgConnectionOptions() });
+  const to = new pg.Client({ connectionString: dbUrl, ...pgConnectionOptions() });
+  for (const c of [from, to]) c.on('error', () => undefined);
   await from.connect();
   await to.connect();
   const t0 = performance.now();

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { pgConnectionOptions } from '../src/kit/postgres.js';
 import { createLogger } from '../src/log.js';
 import { startDev } from '../src/cli/dev.js';
 import { freePort } from '../temporal/dev-server.js';
@@ -22,7 +23,8 @@ async function seed(): Promise<void> {
   const dbName = url.pathname.slice(1);
   const adminUrl = new URL(EXAMPLE_DB);
   adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  const admin = new pg.Client({ connectionString: adminUrl.toString(), ...pgConnectionOptions() });
+  admin.on('error', () => undefined);
   try {
     await admin.connect();
   } catch (err) {
@@ -31,7 +33,8 @@ async function seed(): Promise<void> {
   const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
   if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(dbName)}`);
   await admin.end();
-  const db = new pg.Client({ connectionString: EXAMPLE_DB });
+  const db = new pg.Client({ connectionString: EXAMPLE_DB, ...pgConnectionOptions() });
+  db.on('error', () => undefined);
   await db.connect();
   await db.query(fs.readFileSync(path.join(example, 'seed.sql'), 'utf8'));
   await db.end();
@@ -110,7 +113,8 @@ try {
   }
   if (run.status !== 'completed') throw new Error(`run ${runId} ended ${run.status}: ${run.error}`);
 
-  const db = new pg.Client({ connectionString: EXAMPLE_DB });
+  const db = new pg.Client({ connectionString: EXAMPLE_DB, ...pgConnectionOptions() });
+  db.on('error', () => undefined);
   await db.connect();
   const orders = (await db.query('SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS d FROM dw.orders')).rows[0] as { n: number; d: number };
   const customers = (await db.query('SELECT count(*)::int AS n FROM dw.customers')).rows[0] as { n: number };

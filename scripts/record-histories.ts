@@ -14,7 +14,8 @@ import { startWorker } from '../test/helpers/worker.js';
 import { retryUpdate } from '../src/workflows/messages.js';
 
 const out = path.join('test', 'histories');
-const server = await startDevServer();
+// Suggesting continue-as-new early lets a 200-node run record a segment; every other run stays far below it.
+const server = await startDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300 } });
 process.env.TEMPORAL_ADDRESS = server.address;
 const env = await temporalEnv();
 const db = await createTestDatabase();
@@ -99,6 +100,18 @@ try {
     await db.pool.query('CREATE TABLE later AS SELECT 1 AS id');
     await retried.executeUpdate(retryUpdate, { args: [{}] });
     await save('retry-in-place', retried);
+  }
+
+  if (wanted('segments')) {
+    // Long enough to continue as new: the recorded history is the last segment, which starts from the carried state.
+    await save('segments', await startRun(env.client, taskQueue, spec({
+      name: 'segmented', maxParallel: 8,
+      nodes: [
+        { id: 'root', type: 'control.sleep', config: { ms: 1 } },
+        ...Array.from({ length: 198 }, (_, i) => ({ id: `n${i + 1}`, type: 'control.sleep', needs: 'root', config: { ms: 0 } })),
+        { id: 'last', type: 'control.sleep', needs: ['root', 'n198'], config: { ms: '{{ nodes.root.outputs.sleptMs }}' } },
+      ],
+    })));
   }
 
   if (wanted('continue-then-close')) {

@@ -3,8 +3,16 @@
 import { z } from 'zod';
 import path from 'node:path';
 import { payloadKeysSchema } from './codec/keys.js';
+import { parseDuration } from './dag/duration.js';
+import type { PgTimeouts } from './kit/postgres.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
+/** A duration variable (`500ms`, `10s`, `5m`), read as milliseconds; 0 is refused (a timeout of nothing). */
+const durationVar = z
+  .string()
+  .regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'expected a duration like 500ms, 10s or 5m')
+  .transform((v) => parseDuration(v))
+  .refine((ms) => ms > 0, 'must be longer than 0');
 
 export const configSchema = z.object({
   /** host:port of the Temporal frontend. */
@@ -20,6 +28,12 @@ export const configSchema = z.object({
   SLUICE_TASK_QUEUE: z.string().regex(/^[A-Za-z0-9._-]+$/).default('sluice'),
   /** Metadata database (pipelines and their versions). */
   DATABASE_URL: z.string().min(1).optional(),
+  /** Metadata database: longest wait to connect, and longest statement (defaults in src/store/store.ts: 10s, 60s). */
+  SLUICE_DB_CONNECT_TIMEOUT: durationVar.optional(),
+  SLUICE_DB_STATEMENT_TIMEOUT: durationVar.optional(),
+  /** S3 (staging store, s3:// datasets): longest wait to connect, and longest a request may go without any byte moving (defaults in src/kit/s3.ts: 10s, 60s). */
+  SLUICE_S3_CONNECT_TIMEOUT: durationVar.optional(),
+  SLUICE_S3_REQUEST_TIMEOUT: durationVar.optional(),
   /** HTTP port of the API. */
   PORT: portSchema.default(3000),
   /** The site policy file of a worker (the same as `sluice worker --policy`). */
@@ -80,6 +94,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigurationError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The metadata database's timeouts of a loaded configuration (SLUICE_DB_*); unset ones take the store's defaults. */
+export function metadataDbTimeoutsOf(config: Pick<Config, 'SLUICE_DB_CONNECT_TIMEOUT' | 'SLUICE_DB_STATEMENT_TIMEOUT'>): PgTimeouts {
+  return {
+    ...(config.SLUICE_DB_CONNECT_TIMEOUT === undefined ? {} : { connectTimeoutMs: config.SLUICE_DB_CONNECT_TIMEOUT }),
+    ...(config.SLUICE_DB_STATEMENT_TIMEOUT === undefined ? {} : { statementTimeoutMs: config.SLUICE_DB_STATEMENT_TIMEOUT }),
+  };
+}
+
+/** The metadata database's timeouts set in `env`; throws a ConfigurationError naming a bad variable (never its value). */
+export function metadataDbTimeouts(env: NodeJS.ProcessEnv): PgTimeouts {
+  const parsed = configSchema.pick({ SLUICE_DB_CONNECT_TIMEOUT: true, SLUICE_DB_STATEMENT_TIMEOUT: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigurationError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return metadataDbTimeoutsOf(parsed.data);
 }
 
 /** The task queue a node runs on: the base queue, or its site's queue. */

@@ -38,6 +38,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** The Web UI decodes payloads through this codec server (e.g. the API's /codec). */
   uiCodecEndpoint?: string;
+  /** Dynamic config values (e.g. `limit.historyCount.error`), each passed as JSON. */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 export interface DevServer {
@@ -62,6 +64,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // The HTTP API port would otherwise be fixed and clash between concurrent servers.
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   for (const ns of options.namespaces ?? []) args.push('--namespace', ns);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });

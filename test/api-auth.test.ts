@@ -53,6 +53,9 @@ function routes(p: { pipeline: string; runId: string; keyId: string }) {
     { method: 'POST', path: `/api/v1/pipelines/${p.pipeline}/runs`, body: {}, action: 'run.start' },
     { method: 'GET', path: '/api/v1/runs', action: 'run.list' },
     { method: 'GET', path: `/api/v1/runs/${p.runId}`, action: 'run.read' },
+    { method: 'GET', path: `/api/v1/runs/${p.runId}/nodes`, action: 'run.nodes' },
+    // The run is not failed: an operator's retry is a 409, anyone else's a 403.
+    { method: 'POST', path: `/api/v1/runs/${p.runId}/retry`, body: {}, action: 'run.retry' },
     { method: 'POST', path: `/api/v1/runs/${p.runId}/pause`, action: 'run.pause' },
     { method: 'POST', path: `/api/v1/runs/${p.runId}/resume`, action: 'run.resume' },
     { method: 'POST', path: `/api/v1/runs/${p.runId}/cancel`, action: 'run.cancel' },
@@ -91,9 +94,9 @@ test('every route but /healthz answers 401 with WWW-Authenticate without a key, 
 test('each role can do exactly its actions: viewer reads, operator steers runs, author registers and checks, admin manages keys and reads the audit', async () => {
   const keys = { viewer: await api.makeKey('viewer'), operator: await api.makeKey('operator'), author: await api.makeKey('author'), admin: api.adminKey };
   const allowed: Record<keyof typeof keys, string[]> = {
-    viewer: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read'],
-    operator: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.start', 'run.pause', 'run.resume', 'run.cancel'],
-    author: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'pipeline.create', 'pipeline.check'],
+    viewer: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes'],
+    operator: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry'],
+    author: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry', 'pipeline.create', 'pipeline.check'],
     admin: ['*'],
   };
   for (const [role, key] of Object.entries(keys) as [keyof typeof keys, string][]) {

@@ -63,22 +63,7 @@ after(async () => {
 
 type Json = any;
 
-async function startPipelineRun(spec: Json, body: Json = {}): Promise<string> {
-  const created = await api.call('POST', '/api/v1/pipelines', spec);
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const run = await api.call('POST', `/api/v1/pipelines/${spec.name}/runs`, body);
-  assert.equal(run.status, 201, JSON.stringify(run.json));
-  return run.json.runId;
-}
 
-/** Polls GET /runs/:id until `ok` holds; returns that view. */
-function runWhere(runId: string, what: string, ok: (view: Json) => boolean, timeoutMs = 30_000): Promise<Json> {
-  return waitFor(async () => {
-    const r = await api.call('GET', `/api/v1/runs/${runId}`);
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-    return ok(r.json) ? r.json : null;
-  }, what, timeoutMs);
-}
 
 async function listIds(query: string): Promise<string[]> {
   const r = await api.call('GET', `/api/v1/runs?${query}`);
@@ -88,9 +73,9 @@ async function listIds(query: string): Promise<string[]> {
 
 test('a run is visible while running, pauses and resumes over REST, completes, and is listed by pipeline and status', async () => {
   const name = uniqueName('e2e-sleep');
-  const runId = await startPipelineRun({ name, nodes: [{ id: 'nap', type: 'control.sleep', config: { ms: 3000 } }] });
+  const runId = await api.startPipelineRun({ name, nodes: [{ id: 'nap', type: 'control.sleep', config: { ms: 3000 } }] });
 
-  const running = await runWhere(runId, 'the node to run', (v) => v.nodes.nap.state === 'running' && v.nodes.nap.attempt === 1);
+  const running = await api.runWhere(runId, 'the node to run', (v) => v.nodes.nap.state === 'running' && v.nodes.nap.attempt === 1);
   assert.equal(running.runId, runId);
   assert.equal(running.pipeline, name);
   assert.equal(running.version, 1);
@@ -101,7 +86,7 @@ test('a run is visible while running, pauses and resumes over REST, completes, a
 
   const pause = await api.call('POST', `/api/v1/runs/${runId}/pause`);
   assert.equal(pause.status, 202);
-  const paused = await runWhere(runId, 'the run to pause', (v) => v.status === 'paused' && v.nodes.nap.state === 'paused');
+  const paused = await api.runWhere(runId, 'the run to pause', (v) => v.status === 'paused' && v.nodes.nap.state === 'paused');
   assert.equal(paused.endedAt, null);
   await waitFor(async () => (await listIds(`pipeline=${name}&status=paused`)).includes(runId), 'the run to be listed as paused');
   // While paused the run does not finish, however long the node had left.
@@ -109,7 +94,7 @@ test('a run is visible while running, pauses and resumes over REST, completes, a
   assert.equal((await api.call('GET', `/api/v1/runs/${runId}`)).json.status, 'paused');
 
   assert.equal((await api.call('POST', `/api/v1/runs/${runId}/resume`)).status, 202);
-  const done = await runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
+  const done = await api.runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
   assert.equal(done.nodes.nap.state, 'succeeded');
   assert.deepEqual(done.nodes.nap.outputs, { sleptMs: 3000 });
   assert.ok(done.endedAt);
@@ -128,18 +113,18 @@ function assertProblemStatus(res: { status: number; json: Json }, status: number
 
 test('cancelling a run over REST ends it as cancelled, node included', async () => {
   const name = uniqueName('e2e-cancel');
-  const runId = await startPipelineRun({
+  const runId = await api.startPipelineRun({
     name,
     nodes: [
       { id: 'long', type: 'control.sleep', config: { ms: 60_000 } },
       { id: 'after', type: 'control.sleep', needs: ['long'], config: { ms: 1 } },
     ],
   });
-  await runWhere(runId, 'the node to run', (v) => v.nodes.long.state === 'running');
+  await api.runWhere(runId, 'the node to run', (v) => v.nodes.long.state === 'running');
   const cancel = await api.call('POST', `/api/v1/runs/${runId}/cancel`);
   assert.equal(cancel.status, 202);
   assert.deepEqual(cancel.json, { runId, requested: 'cancel' });
-  const cancelled = await runWhere(runId, 'the run to be cancelled', (v) => v.status === 'cancelled');
+  const cancelled = await api.runWhere(runId, 'the run to be cancelled', (v) => v.status === 'cancelled');
   assert.equal(cancelled.nodes.long.state, 'cancelled');
   assert.equal(cancelled.nodes.after.state, 'cancelled');
   await waitFor(async () => (await listIds(`pipeline=${name}&status=cancelled`)).includes(runId), 'the run to be listed as cancelled');
@@ -149,49 +134,49 @@ test('cancelling a run over REST ends it as cancelled, node included', async () 
 test('a site node shows why it waits while no site worker polls, and runs once one does', async () => {
   const site = uniqueName('plant');
   const name = uniqueName('e2e-site');
-  const runId = await startPipelineRun({ name, nodes: [{ id: 'remote', type: 'control.sleep', site, config: { ms: 10 } }] });
-  const waiting = await runWhere(runId, 'the site node to wait', (v) => typeof v.nodes.remote.waiting === 'string');
+  const runId = await api.startPipelineRun({ name, nodes: [{ id: 'remote', type: 'control.sleep', site, config: { ms: 10 } }] });
+  const waiting = await api.runWhere(runId, 'the site node to wait', (v) => typeof v.nodes.remote.waiting === 'string');
   assert.equal(waiting.nodes.remote.waiting, `no worker is polling task queue ${taskQueue}-site-${site}`);
   assert.equal(waiting.nodes.remote.site, site);
   assert.equal(waiting.status, 'running');
 
   siteWorker = await startWorker(env.address, { namespace: env.namespace, taskQueue, site });
-  const done = await runWhere(runId, 'the site node to run on its worker', (v) => v.status === 'completed');
+  const done = await api.runWhere(runId, 'the site node to run on its worker', (v) => v.status === 'completed');
   assert.equal(done.nodes.remote.state, 'succeeded');
   assert.equal(done.nodes.remote.waiting, undefined);
 });
 
 test('row counts from heartbeats move while a node runs, before the node reports them itself', async () => {
-  const runId = await startPipelineRun({ name: uniqueName('e2e-rows'), nodes: [{ id: 'read', type: 'test.rows', config: {} }] });
-  const first = await runWhere(runId, 'a first heartbeat', (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > 0);
-  const later = await runWhere(
+  const runId = await api.startPipelineRun({ name: uniqueName('e2e-rows'), nodes: [{ id: 'read', type: 'test.rows', config: {} }] });
+  const first = await api.runWhere(runId, 'a first heartbeat', (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > 0);
+  const later = await api.runWhere(
     runId,
     'counts to grow',
     (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > first.nodes.read.stats.rowsIn,
   );
   assert.ok(later.nodes.read.stats.rowsOut > 0);
   assert.ok(later.nodes.read.stats.rowsIn < ROW_BATCHES * 100, 'still mid-node');
-  const done = await runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
+  const done = await api.runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
   assert.equal(done.nodes.read.stats.rowsIn, ROW_BATCHES * 100);
 });
 
 test('a retrying node shows its attempt and last failure; a failed node fails the run with its message', async () => {
   const name = uniqueName('e2e-retry');
-  const runId = await startPipelineRun({
+  const runId = await api.startPipelineRun({
     name,
     defaults: { retry: { initialInterval: '2s', backoffCoefficient: 1 } },
     nodes: [{ id: 'shaky', type: 'test.flaky', config: { failures: 2 } }],
   });
-  const retrying = await runWhere(runId, 'a retry after a failure', (v) => v.nodes.shaky.attempt >= 2 && v.nodes.shaky.error !== null);
+  const retrying = await api.runWhere(runId, 'a retry after a failure', (v) => v.nodes.shaky.attempt >= 2 && v.nodes.shaky.error !== null);
   assert.match(retrying.nodes.shaky.error, /flaky failure on attempt \d/);
   assert.equal(retrying.nodes.shaky.state, 'running');
   assert.equal(retrying.status, 'running');
-  const done = await runWhere(runId, 'the node to succeed on attempt 3', (v) => v.status === 'completed');
+  const done = await api.runWhere(runId, 'the node to succeed on attempt 3', (v) => v.status === 'completed');
   assert.equal(done.nodes.shaky.attempt, 3);
   assert.deepEqual(done.nodes.shaky.outputs, { succeededOnAttempt: 3 });
 
-  const failing = await startPipelineRun({ name: uniqueName('e2e-fail'), nodes: [{ id: 'boom', type: 'test.fail', config: { message: 'disk on fire' } }] });
-  const failed = await runWhere(failing, 'the run to fail', (v) => v.status === 'failed');
+  const failing = await api.startPipelineRun({ name: uniqueName('e2e-fail'), nodes: [{ id: 'boom', type: 'test.fail', config: { message: 'disk on fire' } }] });
+  const failed = await api.runWhere(failing, 'the run to fail', (v) => v.status === 'failed');
   assert.equal(failed.nodes.boom.state, 'failed');
   assert.match(failed.nodes.boom.error, /disk on fire/);
   assert.match(failed.error, /node "boom" failed: disk on fire/);

@@ -15,7 +15,7 @@ import type { Store } from '../src/store/types.js';
 import { payloadDataConverter } from '../src/codec/data-converter.js';
 import { parsePayloadKeys } from '../src/codec/keys.js';
 import type { NodeHeartbeat, NodeTaskResult } from '../src/workflows/node-task.js';
-import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
+import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { testActivities, testCatalog } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
@@ -79,21 +79,7 @@ function centralWorker(): Promise<RunningWorker> {
   return startWorker(env.address, { namespace: env.namespace, taskQueue, extraActivities: testActivities, dataConverter });
 }
 
-async function startPipelineRun(spec: Json, body: Json = {}): Promise<string> {
-  const created = await api.call('POST', '/api/v1/pipelines', spec);
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const run = await api.call('POST', `/api/v1/pipelines/${spec.name}/runs`, body);
-  assert.equal(run.status, 201, JSON.stringify(run.json));
-  return run.json.runId;
-}
 
-function runWhere(runId: string, what: string, ok: (view: Json) => boolean, timeoutMs = 30_000): Promise<Json> {
-  return waitFor(async () => {
-    const r = await api.call('GET', `/api/v1/runs/${runId}`);
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-    return ok(r.json) ? r.json : null;
-  }, what, timeoutMs);
-}
 
 async function timedView(runId: string): Promise<{ status: number; json: Json; ms: number }> {
   const start = performance.now();
@@ -105,7 +91,7 @@ test('with no worker running the workflow, a running run answers 200 within a se
   const central = await centralWorker();
   let runId = '';
   try {
-    runId = await startPipelineRun(
+    runId = await api.startPipelineRun(
       {
         name: uniqueName('stale-running'),
         params: { extra: { type: 'boolean', default: false } },
@@ -118,7 +104,7 @@ test('with no worker running the workflow, a running run answers 200 within a se
         ],
       },
     );
-    const live = await runWhere(runId, 'the site node to report rows', (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > 0);
+    const live = await api.runWhere(runId, 'the site node to report rows', (v) => v.nodes.read.state === 'running' && v.nodes.read.stats.rowsIn > 0);
     assert.equal(live.stale, undefined, 'answered by the workflow itself while its worker runs');
     assert.equal(live.nodes.optional.state, 'skipped');
   } finally {
@@ -172,7 +158,7 @@ test("a failed run's view from history, with no worker, names the failed node an
   let runId = '';
   let fresh: Json;
   try {
-    runId = await startPipelineRun({
+    runId = await api.startPipelineRun({
       name: uniqueName('stale-failed'),
       nodes: [
         { id: 'ok', type: 'control.sleep', config: { ms: 10 } },
@@ -181,7 +167,7 @@ test("a failed run's view from history, with no worker, names the failed node an
         { id: 'side', type: 'control.sleep', config: { ms: 60_000 } },
       ],
     });
-    fresh = await runWhere(runId, 'the run to fail', (v) => v.status === 'failed');
+    fresh = await api.runWhere(runId, 'the run to fail', (v) => v.status === 'failed');
     assert.equal(fresh.stale, undefined);
   } finally {
     await central.stop();

@@ -1,15 +1,16 @@
 // The metadata store on a real PostgreSQL and on the embedded PGlite server: migrations,
-// versions, idempotent re-POSTs and racing writers.
+// versions, idempotent re-POSTs and racing writers, statement timeouts and lost connections.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { createStore } from '../src/store/store.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/store/embedded.js';
 import type { Store } from '../src/store/types.js';
 import type { PipelineSpec } from '../src/dag/spec.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from './helpers/env.js';
+import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from './helpers/env.js';
 
 let db: TestDatabase;
 let store: Store;
@@ -131,5 +132,45 @@ test('the embedded PGlite server runs the same migrations and store code over th
     await embedded?.close();
     await pg?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a metadata statement that waits past the statement timeout fails, and the store goes on working', async () => {
+  const timed = await createStore(db.url, { timeouts: { statementTimeoutMs: 500 } });
+  const name = uniqueName('locked');
+  await timed.putPipeline(specOf(name));
+  const holder = await db.pool.connect();
+  try {
+    // Another writer holds the pipeline's row: the next version's write waits for it.
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM sluice.pipelines WHERE name = $1 FOR UPDATE', [name]);
+    const t0 = Date.now();
+    await assert.rejects(timed.putPipeline(specOf(name, 20)), /statement timeout/);
+    assert.ok(Date.now() - t0 < 30_000, 'it failed at the timeout, not after the lock was released');
+    await holder.query('ROLLBACK');
+    assert.equal((await timed.putPipeline(specOf(name, 20))).version, 2, 'the next write goes through');
+  } finally {
+    holder.release();
+    await timed.close();
+  }
+});
+
+test('metadata connections terminated by the server are logged, not fatal, and the next call reconnects', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+  const own = await createStore(db.url, { logger });
+  try {
+    await Promise.all([own.listPipelines(), own.listPipelines(), own.listPipelines()]);
+    // Every idle connection of the store's pool is cut from the server side.
+    const killed = await db.pool.query(
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'idle' AND application_name = ''`,
+      [db.name],
+    );
+    assert.ok(killed.rows[0].n >= 1, 'some of the store\'s connections were terminated');
+    await waitFor(async () => lines.some((l) => l.includes('metadata database connection lost')), 'the loss to be logged', 10_000);
+    // A pooled connection whose end the pool has not heard of yet may fail one call; then it is gone.
+    await waitFor(async () => Array.isArray(await own.listPipelines()), 'the store to answer again', 10_000);
+  } finally {
+    await own.close();
   }
 });

@@ -23,7 +23,16 @@ test('recorded histories exist for the main paths of runPipeline', () => {
     'node-fails.json',
     'retry-in-place.json',
     'retry-then-succeed.json',
+    'segments.json',
   ]);
+});
+
+test('the segments history is the last execution of a run that continued as new, starting from carried node states', () => {
+  const events = (JSON.parse(fs.readFileSync(path.join(dir, 'segments.json'), 'utf8')) as { events: Record<string, any>[] }).events;
+  const input = JSON.parse(Buffer.from(events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0].data, 'base64').toString('utf8'));
+  assert.ok(input.carry.segments >= 1, 'it continued from an earlier execution');
+  assert.equal(input.carry.nodes.length, 200);
+  assert.ok(input.carry.nodes.some((n: { state: string }) => n.state === 'succeeded'));
 });
 
 test('the retry-in-place history holds the retry update and the patch marker that guards it; runs recorded before it have none', () => {

@@ -42,13 +42,6 @@ after(async () => {
 
 type Json = any;
 
-function runWhere(runId: string, what: string, ok: (view: Json) => boolean, timeoutMs = 60_000): Promise<Json> {
-  return waitFor(async () => {
-    const r = await api.call('GET', `/api/v1/runs/${runId}`);
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-    return ok(r.json) ? r.json : null;
-  }, what, timeoutMs);
-}
 
 /** Activity executions the run scheduled for `node`, from its history. */
 async function executionsOf(runId: string, node: string): Promise<number> {
@@ -62,7 +55,7 @@ test('a failed load is retried in place after the cause is fixed: same run id, e
     BEGIN IF NEW.id = ${POISON_ID} THEN RAISE EXCEPTION 'dst is closed for maintenance'; END IF; RETURN NEW; END $$`);
   await db.pool.query(`CREATE TRIGGER refuse BEFORE INSERT ON dst FOR EACH ROW EXECUTE FUNCTION refuse()`);
   const name = uniqueName('rip').toLowerCase().replace(/_/g, '-');
-  const created = await api.call('POST', '/api/v1/pipelines', {
+  const runId = await api.startPipelineRun({
     name,
     nodes: [
       { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'RIP_DB' }, query: 'select id, label from src order by id', batchSize: BATCH } },
@@ -75,12 +68,8 @@ test('a failed load is retried in place after the cause is fixed: same run id, e
       },
     ],
   });
-  assert.equal(created.status, 201, JSON.stringify(created.json));
-  const started = await api.call('POST', `/api/v1/pipelines/${name}/runs`, {});
-  assert.equal(started.status, 201, JSON.stringify(started.json));
-  const runId: string = started.json.runId;
 
-  const failed = await runWhere(runId, 'the run to fail and wait for a retry', (v) => v.status === 'failed');
+  const failed = await api.runWhere(runId, 'the run to fail and wait for a retry', (v) => v.status === 'failed');
   assert.match(failed.error, /node "load" failed: .*dst is closed for maintenance/);
   assert.ok(Date.parse(failed.recoverableUntil) > Date.now() + 6 * 86_400_000, `a 7-day recovery window by default (${failed.recoverableUntil})`);
   assert.equal(failed.nodes.extract.state, 'succeeded');
@@ -105,7 +94,7 @@ test('a failed load is retried in place after the cause is fixed: same run id, e
   assert.equal(retried.status, 202, JSON.stringify(retried.json));
   assert.deepEqual(retried.json, { runId, requested: 'retry', retried: ['load'], reopened: ['load'] });
 
-  const done = await runWhere(runId, 'the retried run to complete', (v) => v.status === 'completed');
+  const done = await api.runWhere(runId, 'the retried run to complete', (v) => v.status === 'completed');
   assert.equal(done.runId, runId);
   assert.equal(done.error, null);
   assert.equal(done.nodes.load.outputs.rows, ROWS);
@@ -173,10 +162,10 @@ test('a retry that fails again keeps every try, waits again, and a cancel closes
   });
   const handle = await startRun(env.client, taskQueue, s);
   const runId = handle.workflowId;
-  await runWhere(runId, 'the first failure', (v) => v.status === 'failed');
+  await api.runWhere(runId, 'the first failure', (v) => v.status === 'failed');
   const first = await api.call('POST', `/api/v1/runs/${runId}/retry`, { nodes: ['bad'] });
   assert.deepEqual(first.json, { runId, requested: 'retry', retried: ['bad'], reopened: ['bad', 'next'] });
-  const second = await runWhere(runId, 'the retry to fail again', (v) => v.status === 'failed' && v.nodes.bad.earlierTries?.length === 1);
+  const second = await api.runWhere(runId, 'the retry to fail again', (v) => v.status === 'failed' && v.nodes.bad.earlierTries?.length === 1);
   assert.equal(second.nodes.bad.state, 'failed');
   assert.equal(second.nodes.next.state, 'skipped');
   assert.equal(second.nodes.ok.state, 'succeeded');
@@ -190,4 +179,18 @@ test('a retry that fails again keeps every try, waits again, and a cancel closes
   assert.equal(final.recoverableUntil, undefined);
   assert.equal(await executionsOf(runId, 'ok'), 1);
   assert.equal(await executionsOf(runId, 'bad'), 2);
+});
+
+test("the spec's stallTimeout reaches the node: a hung read fails as stalled instead of holding its slot until startToClose", async () => {
+  const s = spec({
+    name: uniqueName('stalled'),
+    defaults: { stallTimeout: '2s', retry: { maximumAttempts: 1 } },
+    nodes: [{ id: 'hung', type: 'postgres.read', config: { connection: { $secret: 'RIP_DB' }, query: 'SELECT 1 AS id FROM pg_sleep(600)' } }],
+  });
+  const handle = await startRun(env.client, taskQueue, s);
+  await assert.rejects(handle.result(), (err: unknown) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(err.cause?.message ?? '', /node "hung" failed: node hung stalled: its rows and parts have not moved for 2s/);
+    return true;
+  });
 });

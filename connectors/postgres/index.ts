@@ -10,8 +10,14 @@ import { open } from './write.js';
  * Connects and runs `probe`. A source's probe runs in a read-only transaction that is rolled back,
  * under a statement timeout, so even a hostile query text cannot change or hold anything.
  */
-async function checkConnection(connection: string, ctx: ConnectorContext, side: 'source' | 'destination', probe: string, params: unknown[] = []): Promise<void> {
-  const client = await connect(connection, ctx.nodeId, side, ctx.access);
+async function checkConnection(
+  config: { connection: string; connectTimeout: number },
+  ctx: ConnectorContext,
+  side: 'source' | 'destination',
+  probe: string,
+  params: unknown[] = [],
+): Promise<void> {
+  const client = await connect(config.connection, side, ctx, { connectTimeoutMs: config.connectTimeout });
   try {
     if (side === 'destination') {
       await client.query(probe, params);
@@ -50,11 +56,11 @@ export const postgres: Connector = {
         // A zero-row probe (keyset) or EXPLAIN (query) checks the connection, tables and columns without reading.
         if (!isKeyset(config)) {
           // A query the database refuses is config.query's fault, as the read itself reports it.
-          return checkConnection(config.connection, ctx, 'source', `EXPLAIN ${readOnlyQuery(queryBody(config))}`, config.params ?? []).catch((err: unknown) => {
+          return checkConnection(config, ctx, 'source', `EXPLAIN ${readOnlyQuery(queryBody(config))}`, config.params ?? []).catch((err: unknown) => {
             throw sqlError(err, 'config.query');
           });
         }
-        const client = await connect(config.connection, ctx.nodeId, 'source', ctx.access);
+        const client = await connect(config.connection, 'source', ctx, { connectTimeoutMs: config.connectTimeout });
         try {
           await planKeyset(client, config);
         } finally {
@@ -67,7 +73,7 @@ export const postgres: Connector = {
       description: 'Loads an upstream dataset into a Postgres table (append, replace or upsert), exactly once.',
       config: postgresWriteConfig,
       open,
-      check: async (config, ctx) => checkConnection(config.connection, ctx, 'destination', 'SELECT 1'),
+      check: async (config, ctx) => checkConnection(config, ctx, 'destination', 'SELECT 1'),
     }),
   ],
 };

@@ -7,7 +7,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Row, SourceBatch, SourceContext } from '../../src/kit/index.js';
 import type { PostgresReadConfig } from './schema.js';
-import { connect, oneStatement, readOnlySession } from './connect.js';
+import { connect, connectionLost, oneStatement, readOnlySession } from './connect.js';
 import { copyByKeyset, copyByOffset, copySchema } from './copy-read.js';
 import { firstBound, readKeyset } from './keyset.js';
 import { isKeyset, offsetQuery, planKeyset, queryBody, sqlError, type ProbedField } from './plan.js';
@@ -71,10 +71,12 @@ async function* readWith(client: pg.Client, config: PostgresReadConfig, ctx: Sou
 }
 
 export async function* read(config: PostgresReadConfig, ctx: SourceContext): AsyncIterable<SourceBatch> {
-  const client: pg.Client = await connect(config.connection, ctx.nodeId, 'source', ctx.access);
+  const client: pg.Client = await connect(config.connection, 'source', ctx, { connectTimeoutMs: config.connectTimeout });
   try {
     await readOnlySession(client, config.statementTimeout);
     yield* readWith(client, config, ctx);
+  } catch (err) {
+    throw connectionLost(err, 'source');
   } finally {
     await client.end().catch(() => undefined);
   }

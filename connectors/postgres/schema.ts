@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { batchSizeSchema, code, connectionSchema, datasetInputSchema, durationSchema } from '../../src/kit/index.js';
+import { batchSizeSchema, code, connectionSchema, datasetInputSchema, durationSchema, PG_CONNECT_TIMEOUT_MS } from '../../src/kit/index.js';
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Longest wait for a connection to be established and authenticated. */
+const connectTimeoutSchema = durationSchema.refine((ms) => ms > 0, 'must be longer than 0').default(PG_CONNECT_TIMEOUT_MS);
 
 const tableName = z.string().regex(TABLE, 'expected a table name like orders or dw.orders');
 const columnName = z.string().regex(COLUMN, 'expected a column name like id or updated_at');
@@ -32,6 +35,7 @@ export const postgresReadConfig = z
     batchSize: batchSizeSchema,
     /** Longest any one statement of the read may run (a whole COPY is one statement). */
     statementTimeout: durationSchema.default(3_600_000),
+    connectTimeout: connectTimeoutSchema,
   })
   .superRefine(
     (config, ctx) => {
@@ -67,6 +71,9 @@ export const postgresWriteConfig = z
     table: tableName,
     mode: z.enum(['append', 'replace', 'upsert']).default('append'),
     key: z.array(z.string().min(1)).min(1).optional(),
+    /** Longest any one statement of the load may run (a COPY of one group of parts, an upsert, the swap). */
+    statementTimeout: durationSchema.default(3_600_000),
+    connectTimeout: connectTimeoutSchema,
     ...datasetInputSchema.shape,
   })
   .superRefine(

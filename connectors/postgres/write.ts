@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { type BadRecord, ConfigError, type Row, type SinkContext, type SinkWriter } from '../../src/kit/index.js';
 import type { PostgresWriteConfig } from './schema.js';
-import { connect } from './connect.js';
+import { connect, connectionLost } from './connect.js';
 import { claim, ensureLedger } from './ledger.js';
 import { copyText, isRowError, loadBulk, loadRowByRow, upsertText, type LoadTarget } from './load.js';
 import { isSwapped, prepareShadow, shadowTable, swapIn } from './replace.js';
@@ -16,7 +16,7 @@ function explain(err: unknown, config: PostgresWriteConfig): Error {
   const e = err as Error & { code?: string };
   if (e.code === '42P10') return new ConfigError(`config.key: ${config.table} has no unique index or primary key on (${config.key?.join(', ')}), which upsert needs`);
   if (e.code && e.code.startsWith('42')) return new ConfigError(`loading into ${config.table}: ${e.message}`);
-  return e;
+  return connectionLost(e, 'destination') as Error;
 }
 
 /** The table batches go into, created when missing; null when replace mode already swapped it in (nothing left to load). */
@@ -44,7 +44,8 @@ async function prepareTarget(client: pg.Client, config: PostgresWriteConfig, ctx
 }
 
 export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promise<SinkWriter> {
-  const client = await connect(config.connection, ctx.nodeId, 'destination', ctx.access);
+  const timeouts = { connectTimeoutMs: config.connectTimeout, statementTimeoutMs: config.statementTimeout };
+  const client = await connect(config.connection, 'destination', ctx, timeouts);
   let target: LoadTarget | null;
   try {
     target = await prepareTarget(client, config, ctx);
@@ -58,7 +59,7 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
   async function withClient<T>(use: (c: pg.Client) => Promise<T>): Promise<T> {
     let c = idle.pop();
     if (c === undefined) {
-      c = await connect(config.connection, ctx.nodeId, 'destination', ctx.access);
+      c = await connect(config.connection, 'destination', ctx, timeouts);
       opened.push(c);
     }
     try {

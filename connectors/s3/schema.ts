@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { credential, datasetInputSchema } from '../../src/kit/index.js';
+import { credential, datasetInputSchema, durationSchema, S3_CONNECT_TIMEOUT_MS, S3_REQUEST_TIMEOUT_MS } from '../../src/kit/index.js';
+
+const positive = durationSchema.refine((ms) => ms > 0, 'must be longer than 0');
 
 /** S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3 to 63 characters). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -22,6 +24,10 @@ export const s3WriteConfig = z.strictObject({
   forcePathStyle: z.boolean().optional(),
   /** Objects larger than this are sent as a multipart upload in parts of this size (S3's minimum is 5 MiB). */
   partSizeMb: z.number().int().min(5).max(5120).default(16),
+  /** Longest wait to connect to S3. */
+  connectTimeout: positive.default(S3_CONNECT_TIMEOUT_MS),
+  /** Longest a request may go without a byte moving before it fails and is retried. */
+  requestTimeout: positive.default(S3_REQUEST_TIMEOUT_MS),
   ...datasetInputSchema.shape,
 });
 

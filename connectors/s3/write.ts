@@ -34,6 +34,8 @@ export async function s3Client(config: S3WriteConfig, access: Access): Promise<S
     ...(config.region ? { region: config.region } : {}),
     ...(config.credentials ? { credentials: config.credentials } : {}),
     ...(config.forcePathStyle !== undefined ? { forcePathStyle: config.forcePathStyle } : {}),
+    connectTimeoutMs: config.connectTimeout,
+    requestTimeoutMs: config.requestTimeout,
   });
 }
 

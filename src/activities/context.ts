@@ -30,6 +30,8 @@ export interface NodeContext<C> {
   stopRequested(): boolean;
   /** Aborted together with stopRequested, for waits that should end early. */
   signal: AbortSignal;
+  /** Aborted when the executor gave up on this attempt as stalled: connections should be dropped at once. */
+  abandon: AbortSignal;
   /** The record dataset this node reads (config.input, or its one upstream with a dataset). */
   inputDataset(input?: string): DatasetRef;
   /** The secret values this node's config resolved: scrubbed from whatever it hands out. */

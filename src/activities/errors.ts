@@ -5,6 +5,11 @@ import type { Logger } from '../log.js';
 import { ConfigError, DataError } from '../kit/errors.js';
 import type { NodeFailureDetails } from '../workflows/node-task.js';
 
+/** A node attempt whose rows and parts stood still for its stall timeout: retryable, the next attempt resumes from the checkpoint. */
+export class StallError extends Error {
+  override name = 'StallError';
+}
+
 /** Replaces every occurrence of a secret value (and a URL secret's password) with ***. */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;

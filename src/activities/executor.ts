@@ -1,20 +1,22 @@
 // Turns a node runner into a Temporal activity: resolves secrets, parses config, heartbeats
-// progress every second, hands back a checkpoint when asked to stop, and maps errors to failures.
+// progress every second, hands back a checkpoint when asked to stop, fails an attempt whose
+// progress stood still for its stall timeout, and maps errors to failures.
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
 import type { NodeTypeDef } from '../dag/catalog.js';
 import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
-import { DEFAULT_LIMITS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
+import { DEFAULT_LIMITS, DEFAULT_STALL_TIMEOUT_MS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
 import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
 import { ConfigError, PolicyError } from '../kit/errors.js';
-import { scrubbingLogger, scrubDeep, toFailure } from './errors.js';
+import { StallError, scrubbingLogger, scrubDeep, toFailure } from './errors.js';
 import { parseNodeConfig } from './node-config.js';
 import { isDatasetRef, type DatasetRef } from '../kit/dataset.js';
 import { type StagingStore } from './staging.js';
 import { placeOf, workerOf } from '../dag/vocabulary.js';
+import { formatDuration } from '../dag/duration.js';
 
 export interface ExecutorDeps {
   staging: StagingStore;
@@ -67,13 +69,40 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
     let secrets: string[] = [];
 
+    // Stall detection: the counts and the checkpoint commits are progress. Heartbeats go out
+    // whether or not anything moves (the timer sends them), so Temporal's heartbeat timeout cannot
+    // see a hung statement; this can.
+    const stallMs = task.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const abandon = new AbortController();
+    let commits = 0;
+    let seen = '';
+    let movedAt = Date.now();
+    let stalled: (err: Error) => void = () => undefined;
+    const stall = new Promise<never>((_, reject) => {
+      stalled = reject;
+    });
+    stall.catch(() => undefined);
     const beat = () => {
-      const details: NodeHeartbeat = { rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, checkpoint, stats: { ...stats } };
+      const now = Date.now();
+      // Counters that appear at 0 (a runner setting up its stats) are not movement.
+      const fingerprint = `${Object.entries(stats).filter(([, v]) => v !== 0).map(([k, v]) => `${k}=${v}`).join(',')}#${commits}`;
+      if (fingerprint !== seen) {
+        seen = fingerprint;
+        movedAt = now;
+      } else if (now - movedAt >= stallMs && !abandon.signal.aborted) {
+        // Give up on this attempt: the connector drops its connections (ctx.abandon) and the
+        // attempt fails now, retryably, instead of holding its slot until startToClose.
+        abandon.abort();
+        stalled(new StallError(`node ${task.nodeId} stalled: its rows and parts have not moved for ${formatDuration(Math.floor((now - movedAt) / 1000) * 1000)} (stallTimeout ${formatDuration(stallMs)}); the attempt was abandoned so it can be retried`));
+      }
+      const details: NodeHeartbeat = { rowsIn: stats.rowsIn, rowsOut: stats.rowsOut, checkpoint, stats: { ...stats }, movedAt: new Date(movedAt).toISOString() };
       actx.heartbeat(details);
     };
-    beat();
+    // The first heartbeat waits a beat too: a node that finishes within it (a no-op, a small
+    // transform) costs the server no heartbeat call, which on a DAG of thousands of small nodes is
+    // one round trip in three.
     const timer = setInterval(beat, HEARTBEAT_MS);
-    const stop = deps.drain ? AbortSignal.any([actx.cancellationSignal, deps.drain]) : actx.cancellationSignal;
+    const stop = AbortSignal.any([actx.cancellationSignal, abandon.signal, ...(deps.drain ? [deps.drain] : [])]);
     try {
       const refused = nodeTypeRefusal(deps.policy, task.type);
       if (refused) throw new PolicyError(`forbidden by the policy of ${deps.policy.owner}: ${refused} (type)`);
@@ -95,17 +124,24 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         log: scrubbingLogger(log, secrets),
         stats,
         commit: (cp) => {
+          // An abandoned attempt's late commits must not reach the heartbeat the retry resumes from.
+          if (abandon.signal.aborted) return;
           checkpoint = cp;
+          commits++;
         },
         stopRequested: () => stop.aborted,
         signal: stop,
+        abandon: abandon.signal,
         inputDataset: (input) => pickInput(task.nodeId, task.inputs, input),
         secrets,
         limits: task.limits ?? DEFAULT_LIMITS,
         state: task.state,
       };
       log.info({ resumedFrom: checkpoint ?? null }, 'node started');
-      const outcome = await run(ctx);
+      const running = run(ctx);
+      // Once abandoned, whatever the run still does ends here, unheard (it must not become an unhandled rejection).
+      running.catch(() => undefined);
+      const outcome = await Promise.race([running, stall]);
       if ('paused' in outcome) {
         checkpoint = outcome.checkpoint;
         log.info({ stats, checkpoint }, 'node stopped at a checkpoint');

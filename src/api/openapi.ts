@@ -124,6 +124,13 @@ export function openApiDocument(catalog: Catalog): Json {
       '/api/v1/runs/{runId}/pause': action('pause'),
       '/api/v1/runs/{runId}/resume': action('resume'),
       '/api/v1/runs/{runId}/cancel': action('cancel'),
+      '/api/v1/runs/{runId}/nodes': {
+        get: {
+          summary: "A page of the run's nodes in spec order, optionally of one state",
+          parameters: [...runIdPath, ...parameters(s.nodesPageQuery, 'query')],
+          responses: { '200': ok('a page of nodes', jsonSchema(s.nodesPageResponse)), ...problems(400, 404) },
+        },
+      },
       '/api/v1/runs/{runId}/retry': {
         post: {
           summary: 'Run a failed run again in place: its failed nodes (all, or those named) and what depends on them',

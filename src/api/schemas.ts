@@ -54,6 +54,12 @@ export const listRunsQuery = z.strictObject({
   limit: intString(500).default(50),
 });
 
+export const nodesPageQuery = z.strictObject({
+  state: z.enum(NODE_STATES, { error: `expected one of ${NODE_STATES.join(', ')}` }).optional(),
+  cursor: text(255).optional().describe('the `next` of the previous page'),
+  limit: intString(1000).default(100),
+});
+
 // Responses.
 
 const isoDate = z.iso.datetime();
@@ -141,6 +147,20 @@ export const runResponse = z.object({
     .string()
     .optional()
     .describe("while the run is queued: what for, its place in the pipeline's queue and the runs holding the concurrency slots"),
+  summary: z
+    .object({
+      nodes: z.number().int(),
+      byState: z.record(z.enum(NODE_STATES), z.number().int()),
+      rowsIn: z.number(),
+      rowsOut: z.number(),
+      segments: z.number().int().describe('executions of the run so far: a long run continues as new to keep each history short'),
+    })
+    .optional()
+    .describe('node counts by state and row totals'),
+  detail: z
+    .enum(['all', 'partial'])
+    .optional()
+    .describe('partial: the run has more than 1,000 nodes, and `nodes` holds only those running, paused or failed; GET /runs/{id}/nodes pages through all'),
   nodes: z.record(z.string(), nodeView),
   stale: z
     .literal(true)
@@ -148,6 +168,13 @@ export const runResponse = z.object({
     .describe(
       "set when no worker answered the run's progress query in time, so the view was built from Temporal's history, the execution's search attributes and the last heartbeats: it may lag the workflow by a moment",
     ),
+});
+
+export const nodesPageResponse = z.object({
+  runId: z.string(),
+  nodes: z.array(nodeView.extend({ id: z.string() })),
+  next: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
+  stale: z.literal(true).optional().describe('set when no worker answered, so the page was cut from the view built from history'),
 });
 
 export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });

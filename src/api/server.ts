@@ -5,7 +5,7 @@ import { Client } from '@temporalio/client';
 import { catalog } from '../catalog.js';
 import { ensureSearchAttributes, registerSearchAttributesOnStart } from '../../temporal/search-attributes.js';
 import { connectClient } from '../../temporal/connection.js';
-import type { Config } from '../config.js';
+import { metadataDbTimeoutsOf, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { createStore } from '../store/store.js';
 import type { Store } from '../store/types.js';
@@ -81,7 +81,7 @@ export async function startApiFromConfig(
 ): Promise<RunningApi> {
   const databaseUrl = options.databaseUrl ?? config.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set');
-  const store = await createStore(databaseUrl, { logger, ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
+  const store = await createStore(databaseUrl, { logger, timeouts: metadataDbTimeoutsOf(config), ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}) });
   let devKey: string | undefined;
   let auth: AuthSettings;
   try {

@@ -14,6 +14,7 @@ import { freePort, startDevServer, type DevServer } from '../../temporal/dev-ser
 import { payloadDataConverter } from '../codec/data-converter.js';
 import { devPayloadKeys } from '../codec/dev-keys.js';
 import { CENTRAL } from '../dag/vocabulary.js';
+import { pgConnectionOptions } from '../kit/postgres.js';
 
 export interface DevOptions {
   dataDir: string;
@@ -39,7 +40,9 @@ export interface DevEnvironment {
 
 /** The local server's URL for `database` when one answers at 127.0.0.1:5432, else null. */
 async function localPostgres(database: string): Promise<string | null> {
-  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', connectionTimeoutMillis: 1500 });
+  const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres', ...pgConnectionOptions({ connectTimeoutMs: 1500, statementTimeoutMs: 30_000 }) });
+  // Lost between its two queries, the connection would emit an 'error' nobody hears and end the process.
+  admin.on('error', () => undefined);
   try {
     await admin.connect();
   } catch {

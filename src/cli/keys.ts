@@ -3,14 +3,14 @@
 // applies the migrations, so this works on a fresh database too.
 import { issueKey } from '../api/auth/keys.js';
 import { createKeyBody } from '../api/schemas.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, metadataDbTimeoutsOf } from '../config.js';
 import { createStore } from '../store/store.js';
 import type { ApiKeyRecord, Store } from '../store/types.js';
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig();
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set: point it at the metadata database the API uses');
-  const store = await createStore(config.DATABASE_URL, { maxConnections: 1 });
+  const store = await createStore(config.DATABASE_URL, { maxConnections: 1, timeouts: metadataDbTimeoutsOf(config) });
   try {
     return await fn(store);
   } finally {

@@ -154,6 +154,10 @@ export class MinHeap {
     return this.items[0];
   }
 
+  clear(): void {
+    this.items.length = 0;
+  }
+
   push(v: number): void {
     const a = this.items;
     a.push(v);

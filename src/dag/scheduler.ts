@@ -40,6 +40,28 @@ export class DagScheduler {
     this.open = nodes.length;
   }
 
+  /**
+   * A scheduler in the given states (a run continued as new carries them): `states[i]` and
+   * `skipReasons[i]` belong to node i in spec order; running and paused nodes count as pending,
+   * since a run only continues as new when none of its nodes is in flight.
+   */
+  static restore(nodes: readonly PlanNode[], states: readonly NodeState[], skipReasons: readonly (SkipReason | null)[]): DagScheduler {
+    const s = new DagScheduler(nodes);
+    s.ready.clear();
+    s.open = 0;
+    states.forEach((state, i) => {
+      const settled = state === 'running' || state === 'paused' ? 'pending' : state;
+      s.states[i] = settled;
+      s.skipReasons[i] = settled === 'skipped' ? (skipReasons[i] ?? 'upstream') : null;
+      if (!FINAL_NODE_STATES.has(settled)) s.open++;
+    });
+    s.needs.forEach((needs, i) => {
+      s.unmet[i] = needs.filter((j) => s.states[j] !== 'succeeded').length;
+      if (s.states[i] === 'pending' && s.unmet[i] === 0) s.ready.push(i);
+    });
+    return s;
+  }
+
   get size(): number {
     return this.ids.length;
   }
@@ -69,6 +91,23 @@ export class DagScheduler {
       this.ready.pop();
     }
     return undefined;
+  }
+
+  /** Every node that a node not yet final needs, directly or through others (their outputs may still be read). */
+  upstreamOfOpen(): Set<string> {
+    const seen = new Set<number>();
+    const queue: number[] = [];
+    this.states.forEach((s, i) => {
+      if (!FINAL_NODE_STATES.has(s)) queue.push(i);
+    });
+    for (let k = 0; k < queue.length; k++) {
+      for (const j of this.needs[queue[k]!]!) {
+        if (seen.has(j)) continue;
+        seen.add(j);
+        queue.push(j);
+      }
+    }
+    return new Set([...seen].map((i) => this.ids[i]!));
   }
 
   /** A ready node starts running. */

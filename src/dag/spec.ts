@@ -25,6 +25,12 @@ export const NODE_TYPE_PATTERN = /^[a-z0-9_]+\.[a-z0-9_]+$/;
 export const SITE_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be longer than 0');
+/**
+ * How long a running node's rows and parts may stand still before the attempt is failed as
+ * stalled and retried (default 5m, in src/workflows/node-task.ts). At least a second: progress is
+ * looked at once a second.
+ */
+const stallTimeoutSchema = durationSchema.refine((ms) => ms >= 1000, 'must be at least 1s');
 
 export const retrySpecSchema = z.strictObject({
   maximumAttempts: z.number().int().min(1).max(MAX_INT32).optional(),
@@ -83,6 +89,7 @@ export const nodeSpecSchema = z.strictObject({
   retry: retrySpecSchema.optional(),
   timeout: positiveDuration.optional(),
   heartbeatTimeout: positiveDuration.optional(),
+  stallTimeout: stallTimeoutSchema.optional(),
   ...badRecordLimits,
   // Checked against the node type's own schema by the validator, which knows the catalog.
   config: z.record(z.string(), z.unknown()).default({}),
@@ -112,6 +119,7 @@ export const pipelineSpecSchema = z.strictObject({
       retry: retrySpecSchema.optional(),
       timeout: positiveDuration.optional(),
       heartbeatTimeout: positiveDuration.optional(),
+      stallTimeout: stallTimeoutSchema.optional(),
       ...badRecordLimits,
     })
     .optional(),

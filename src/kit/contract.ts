@@ -25,6 +25,13 @@ export interface ConnectorContext {
   log: Logger;
   /** Aborted on pause, cancel or worker shutdown: stop waiting, the engine checkpoints. */
   signal: AbortSignal;
+  /**
+   * Aborted when the engine gave up on this attempt because it stalled (no rows or parts moved
+   * for the node's stallTimeout): drop connections and sockets at once, without waiting for any
+   * answer. The engine has already failed the attempt (and aborted `signal` too); whatever the
+   * abandoned call still returns is dropped.
+   */
+  abandon?: AbortSignal;
   /** The site's policy: check every file path and every host before opening it. */
   access: Access;
 }

@@ -39,7 +39,8 @@ export {
 } from './dataset.js';
 export { batchSizeSchema, code, columnTypesSchema, connectionSchema, credential, CREDENTIAL_HEADER, datasetInputSchema, durationSchema, nodeIdSchema } from './config.js';
 export { CopyBatcher, decodeLastRow } from './copy-text.js';
-export { createS3Client, explainS3Error, isNotFound, type S3Hints, type S3Settings } from './s3.js';
+export { pgConnectionOptions, PG_CONNECT_TIMEOUT_MS, PG_KEEPALIVE_INITIAL_DELAY_MS, type PgTimeouts } from './postgres.js';
+export { createS3Client, explainS3Error, isNotFound, S3_CONNECT_TIMEOUT_MS, S3_REQUEST_TIMEOUT_MS, type S3Hints, type S3Settings } from './s3.js';
 export { bigintReplacer, csvField, jsonLine, jsonValue } from './text.js';
 export { didYouMean } from './suggest.js';
 export type { Logger } from 'pino';

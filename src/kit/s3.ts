@@ -10,7 +10,18 @@ export interface S3Settings {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Path-style URLs (http://host/bucket/key); default: on when an endpoint is set. */
   forcePathStyle?: boolean;
+  /** ms to establish a connection; default S3_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** ms a request may go without a byte moving either way before it fails (and the SDK retries it); default S3_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * Default timeouts of every S3 request. The request timeout is one of inactivity, not of the
+ * whole request, so a large part uploading slowly but steadily is not cut off.
+ */
+export const S3_CONNECT_TIMEOUT_MS = 10_000;
+export const S3_REQUEST_TIMEOUT_MS = 60_000;
 
 export function createS3Client(settings: S3Settings): S3Client {
   return new S3Client({
@@ -22,6 +33,11 @@ export function createS3Client(settings: S3Settings): S3Client {
     // newer default (streamed CRC trailers); TLS and ETags already protect the bytes.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Without these, a connection to an endpoint that stopped answering waits forever.
+    requestHandler: {
+      connectionTimeout: settings.connectTimeoutMs ?? S3_CONNECT_TIMEOUT_MS,
+      socketTimeout: settings.requestTimeoutMs ?? S3_REQUEST_TIMEOUT_MS,
+    },
   });
 }
 

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { PipelineSpec } from '../dag/spec.js';
 import type { Logger } from '../log.js';
+import { pgConnectionOptions, type PgTimeouts } from '../kit/postgres.js';
 import { specHash } from './hash.js';
 import { migrate } from './migrate.js';
 import { auditStore, keyStore } from './access.js';
@@ -17,6 +18,21 @@ export interface StoreOptions {
   logger?: Logger;
   /** Let the process exit while idle connections are open (for workers, which save state now and then). */
   allowExitOnIdle?: boolean;
+  /** Connect and statement timeouts; unset fields take METADATA_DB_TIMEOUTS. */
+  timeouts?: PgTimeouts;
+}
+
+/**
+ * Metadata queries are small: one that runs a minute is stuck (a lock, a lost server), and the
+ * caller (an API request, a run's last step) is better told so than kept waiting.
+ */
+export const METADATA_DB_TIMEOUTS = { connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 } satisfies Required<PgTimeouts>;
+
+/** Logs a connection lost while checked out and idle (between two queries of a transaction), instead of crashing. */
+function onLost(client: pg.PoolClient, logger: Logger | undefined): () => void {
+  const listener = (err: Error) => logger?.warn({ err: err.message }, 'metadata database connection lost');
+  client.on('error', listener);
+  return () => client.removeListener('error', listener);
 }
 
 interface VersionRow {
@@ -31,33 +47,53 @@ function toVersion(row: VersionRow): PipelineVersion {
   return { name: row.name, version: row.version, spec: row.spec, specHash: row.spec_hash, createdAt: row.created_at };
 }
 
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, logger?: Logger): Promise<T> {
   const client = await pool.connect();
+  // While checked out, a client's 'error' has no listener of the pool's: a lost connection would crash the process.
+  const unlisten = onLost(client, logger);
+  let failed: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failed = err as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    unlisten();
+    // A client that failed is discarded, not pooled: its connection may be the broken part.
+    client.release(failed);
   }
 }
 
 /** Connects, applies pending migrations, and returns the store. */
 export async function createStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, allowExitOnIdle: options.allowExitOnIdle ?? false });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.maxConnections ?? 10,
+    allowExitOnIdle: options.allowExitOnIdle ?? false,
+    ...pgConnectionOptions({ ...METADATA_DB_TIMEOUTS, ...options.timeouts }),
+  });
   // An idle connection dropped by the server must not crash the process; the pool reconnects.
   pool.on('error', (err) => options.logger?.warn({ err: err.message }, 'metadata database connection lost'));
   try {
     const client = await pool.connect();
+    const unlisten = onLost(client, options.logger);
+    let failed: Error | undefined;
     try {
+      // Migrations may wait for another process's migration lock, and may take a while themselves.
+      await client.query('SET statement_timeout = 0');
       const applied = await migrate(client, options.logger);
+      await client.query('RESET statement_timeout');
       if (applied.length > 0) options.logger?.info({ migrations: applied }, 'metadata schema migrated');
+    } catch (err) {
+      failed = err as Error;
+      throw err;
     } finally {
-      client.release();
+      unlisten();
+      client.release(failed);
     }
   } catch (err) {
     await pool.end();
@@ -93,7 +129,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
           [spec.name, version, spec.description ?? null],
         );
         return { ...toVersion(inserted.rows[0]!), created: true };
-      });
+      }, options.logger);
     },
 
     async listPipelines(): Promise<PipelineSummary[]> {

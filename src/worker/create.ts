@@ -9,7 +9,7 @@ import { createActivities } from '../activities/index.js';
 import { HEARTBEAT_MS } from '../activities/executor.js';
 import { createStagingStore, stagingSettings } from '../activities/staging/from-env.js';
 import { startStagingSweeper } from '../activities/staging/retention.js';
-import { nodeTaskQueue } from '../config.js';
+import { metadataDbTimeouts, nodeTaskQueue } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { CHECK_ACTIVITY } from '../workflows/messages.js';
 import { installRuntime } from './runtime.js';
@@ -67,7 +67,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const stagingEnv = stagingSettings(env);
   const staging = createStagingStore(setup.stagingDir, stagingEnv, workerOf(setup.site));
   const policy = setup.policy ?? loadPolicy({ site: setup.site, dataDir: env.SLUICE_DATA_DIR ?? "data", stagingDir: setup.stagingDir });
-  const openMetadata = metadataStore(setup.metadata, env.DATABASE_URL, logger);
+  const openMetadata = metadataStore(setup.metadata, env.DATABASE_URL, logger, metadataDbTimeouts(env));
   const activities = {
     ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
     ...setup.extraActivities,

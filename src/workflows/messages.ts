@@ -54,7 +54,70 @@ export interface RunProgress {
   recoverableUntil?: string | null;
   /** While the run is queued: what it waits for (the API adds its place in the queue and the runs holding the slots). */
   waiting?: string;
+  /** Node counts by state and row totals; present on every answer of this workflow version. */
+  summary?: RunSummary;
+  /**
+   * Every node, or on a run of more than PROGRESS_NODE_LIMIT nodes only those running, paused or
+   * failed (up to that limit; `nodesQuery` pages through the rest), so the answer stays small.
+   */
   nodes: Record<string, NodeProgress>;
+  /** `partial` when `nodes` holds only some of the run's nodes. */
+  detail?: 'all' | 'partial';
+}
+
+/** A run at a glance: how many nodes are in each state, and the rows they read and wrote. */
+export interface RunSummary {
+  nodes: number;
+  byState: Record<NodeState, number>;
+  rowsIn: number;
+  rowsOut: number;
+  /** Executions this run has had so far: a long run continues as new to keep each history short. */
+  segments: number;
+}
+
+/** Runs with more nodes than this answer `progress` with a summary and the active nodes only. */
+export const PROGRESS_NODE_LIMIT = 1_000;
+
+/** A page of node detail: nodes in spec order, optionally of one state, after the node `after`. */
+export interface NodesRequest {
+  state?: NodeState;
+  after?: string;
+  limit?: number;
+}
+
+export interface NodesPage {
+  nodes: (NodeProgress & { id: string })[];
+  /** The id to pass as `after` for the next page; null on the last. */
+  next: string | null;
+}
+
+/** The largest page nodesQuery returns. */
+export const MAX_NODES_PAGE = 1_000;
+
+/**
+ * What a run hands to its next execution when it continues as new: one row per node in spec
+ * order. Outputs are kept only where a node that has not finished still needs them.
+ */
+export interface RunCarry {
+  startedAt: string;
+  paused: boolean;
+  segments: number;
+  nodes: CarriedNode[];
+  /** A run with a concurrency slot holds it still: when it got it (its marks, read then, are the input's `state`). */
+  slot?: { readFrom: string };
+}
+
+export interface CarriedNode {
+  state: NodeState;
+  skip?: 'when' | 'upstream';
+  attempt: number;
+  startedAt: string | null;
+  endedAt: string | null;
+  stats: NodeStats;
+  error: string | null;
+  outputs: Record<string, unknown> | null;
+  executions: number;
+  earlierTries?: NodeTry[];
 }
 
 /** Input of one run: a validated spec (secrets still as { $secret } references) and resolved params. */
@@ -65,6 +128,8 @@ export interface RunInput {
   params: Record<string, unknown>;
   /** State the last successful run saved, by node id (incremental high-water marks); the API reads it at start. */
   state?: Record<string, unknown>;
+  /** Set when the run continued as new: where its previous execution left off. */
+  carry?: RunCarry;
 }
 
 export type RunResult = RunProgress;
@@ -156,6 +221,7 @@ export const RETRY_REJECTIONS = { notFailed: 'RunNotFailed', badNodes: 'RetryBad
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const progressQuery = defineQuery<RunProgress>('progress');
+export const nodesQuery = defineQuery<NodesPage, [NodesRequest]>('nodes');
 export const retryUpdate = defineUpdate<RetryResult, [RetryRequest]>('retry');
 
 export const SLUICE_PIPELINE = defineSearchAttributeKey('SluicePipeline', 'KEYWORD');

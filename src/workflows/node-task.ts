@@ -19,7 +19,15 @@ export interface NodeTaskInput {
   limits?: NodeLimits;
   /** State a previous successful run of this node saved (e.g. an incremental high-water mark). */
   state?: unknown;
+  /**
+   * The node's `stallTimeout` (or the spec's default) in ms: an attempt whose rows and parts have
+   * not moved for this long is failed, retryably. Absent means DEFAULT_STALL_TIMEOUT_MS.
+   */
+  stallTimeoutMs?: number;
 }
+
+/** How long a node's rows and parts may stand still before its attempt is failed as stalled (5 minutes). */
+export const DEFAULT_STALL_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** How many bad records a node tolerates before it fails; null = no such limit. */
 export interface NodeLimits {
@@ -45,6 +53,8 @@ export interface NodeHeartbeat {
   rowsOut: number;
   checkpoint: unknown;
   stats: NodeStats;
+  /** When the node's counts or checkpoint last moved (ISO time); absent in heartbeats of older workers. */
+  movedAt?: string;
 }
 
 /** Error type of failures that retrying cannot fix (bad config, missing secret or table). */

@@ -4,18 +4,23 @@
 // limited to @temporalio/workflow, @temporalio/common and src/dag.
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
-import { DagScheduler } from '../dag/scheduler.js';
+import { DagScheduler, type SkipReason } from '../dag/scheduler.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
-import { placeOf } from '../dag/vocabulary.js';
+import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
   ACQUIRE_SLOT_ACTIVITY,
+  MAX_NODES_PAGE,
+  PROGRESS_NODE_LIMIT,
   RELEASE_SLOT_ACTIVITY,
   RETRY_REJECTIONS,
   SAVE_STATE_ACTIVITY,
   SLUICE_PIPELINE,
   SLUICE_STATUS,
+  type CarriedNode,
   type NodeProgress,
+  type NodesPage,
+  type NodesRequest,
   type NodeState,
   type NodeStats,
   type NodeTry,
@@ -25,6 +30,7 @@ import {
   type RunProgress,
   type RunResult,
   type RunStatus,
+  type RunSummary,
   type SaveStateInput,
   type SlotGrant,
   type SlotRequest,
@@ -48,6 +54,13 @@ const RECOVERY_PATCH = 'retry-in-place';
 const CONCURRENCY_PATCH = 'concurrency-slots';
 /** Longest wait between two retries of a failing sluice.acquireSlot (its database unreachable); a queued one says its own. */
 const SLOT_RETRY_MAX_MS = 10_000;
+/** Guards continuing as new when a run's history grows long (runs recorded before ran in one execution). */
+const SEGMENT_PATCH = 'continue-as-new-segments';
+/**
+ * History length at which a run stops starting nodes, lets the running ones finish and continues as
+ * new. Each node costs at most ~6 events and at most 64 run at once, so no execution passes 10,000.
+ */
+export const SEGMENT_EVENTS = 8_000;
 
 type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
 type SaveStateActivity = (input: SaveStateInput) => Promise<unknown>;
@@ -150,7 +163,7 @@ export class PipelineRun {
   private readonly records = new Map<string, NodeRecord>();
   /** What `{{ }}` templates read; node outputs are written here as nodes succeed. */
   private readonly context: TemplateContext;
-  private readonly startedAt = now();
+  private readonly startedAt: string;
   /** Whether this execution has retry in place and onFailure (false when replaying a run recorded before them). */
   private readonly recoverable: boolean;
   /** Whether the run takes one of its pipeline's concurrency slots before any node runs (spec `concurrency`). */
@@ -160,6 +173,12 @@ export class PipelineRun {
   /** When the run started reading from savedState: its start, or when it got its slot. Orders the saves of overlapping runs. */
   private readFrom: Date;
   private slotGivenBack = false;
+  /** Whether this execution continued a run that already held its slot (then it does not wait again). */
+  private readonly slotCarried: boolean;
+  /** This execution's number among the run's executions (1 unless it continued as new). */
+  private readonly segments: number;
+  /** Whether this execution may continue as new; decided (and patch-marked) once its history is long. */
+  private segmenting: boolean | null = null;
 
   private status: RunStatus;
   private endedAt: string | null = null;
@@ -182,24 +201,36 @@ export class PipelineRun {
     this.spec = input.spec;
     this.recoverable = wf.patched(RECOVERY_PATCH);
     this.slotted = this.spec.concurrency !== undefined && wf.patched(CONCURRENCY_PATCH);
-    this.status = this.slotted ? 'queued' : 'running';
+    const carry = input.carry;
+    // Continued as new, the run already holds its slot and starts from the marks read with it.
+    this.slotCarried = carry?.slot !== undefined;
+    this.status = this.slotted && !this.slotCarried ? 'queued' : 'running';
     this.savedState = input.state ?? {};
-    this.readFrom = this.info.startTime;
-    this.scheduler = new DagScheduler(this.spec.nodes);
+    this.readFrom = carry?.slot ? new Date(carry.slot.readFrom) : this.info.startTime;
+    this.startedAt = carry?.startedAt ?? now();
+    this.segments = (carry?.segments ?? 0) + 1;
+    this.scheduler = carry
+      ? DagScheduler.restore(this.spec.nodes, carry.nodes.map((n) => n.state), carry.nodes.map((n) => n.skip ?? null))
+      : new DagScheduler(this.spec.nodes);
     this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
-    for (const node of this.spec.nodes) {
+    this.spec.nodes.forEach((node, i) => {
+      const carried = carry?.nodes[i];
       this.records.set(node.id, {
         spec: node,
-        attempt: 0,
-        startedAt: null,
-        endedAt: null,
-        stats: emptyStats(),
-        error: null,
-        outputs: null,
-        executions: 0,
-        earlierTries: [],
+        attempt: carried?.attempt ?? 0,
+        startedAt: carried?.startedAt ?? null,
+        endedAt: carried?.endedAt ?? null,
+        stats: carried?.stats ?? emptyStats(),
+        error: carried?.error ?? null,
+        outputs: carried?.outputs ?? null,
+        executions: carried?.executions ?? 0,
+        earlierTries: carried?.earlierTries ?? [],
       });
-      this.context.nodes[node.id] = { outputs: null };
+      this.context.nodes[node.id] = { outputs: carried?.outputs ?? null };
+    });
+    if (carry?.paused) {
+      this.paused = true;
+      this.status = 'paused';
     }
     wf.upsertSearchAttributes([
       { key: SLUICE_PIPELINE, value: input.pipeline },
@@ -209,20 +240,18 @@ export class PipelineRun {
 
   // ---- messages -------------------------------------------------------------------------------
 
+  /** The run's progress: every node on a run of up to PROGRESS_NODE_LIMIT nodes, else the summary and the active nodes. */
   progress(): RunProgress {
     const nodes: Record<string, NodeProgress> = {};
-    for (const [id, r] of this.records) {
-      nodes[id] = {
-        state: this.scheduler.state(id),
-        attempt: r.attempt,
-        startedAt: r.startedAt,
-        endedAt: r.endedAt,
-        stats: r.stats,
-        error: r.error,
-        site: placeOf(r.spec.site),
-        outputs: r.outputs,
-        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
-      };
+    const all = this.records.size <= PROGRESS_NODE_LIMIT;
+    let shown = 0;
+    for (const id of this.records.keys()) {
+      if (!all) {
+        const state = this.scheduler.state(id);
+        if (shown >= PROGRESS_NODE_LIMIT || !(state === 'running' || state === 'paused' || state === 'failed')) continue;
+        shown++;
+      }
+      nodes[id] = this.nodeProgress(id);
     }
     return {
       runId: this.info.workflowId,
@@ -234,13 +263,61 @@ export class PipelineRun {
       error: this.error,
       ...(this.recoverableUntil ? { recoverableUntil: this.recoverableUntil } : {}),
       ...(this.status === 'queued' ? { waiting: this.queuedFor() } : {}),
+      summary: this.summary(),
       nodes,
+      detail: all ? 'all' : 'partial',
     };
   }
 
   private queuedFor(): string {
     const limit = this.spec.concurrency!.limit;
     return `waits for a concurrency slot: pipeline ${this.input.pipeline} runs at most ${limit} run${limit === 1 ? '' : 's'} at a time`;
+  }
+
+  /** A page of node detail in spec order: of one state if asked, after the node `after`. */
+  nodesPage(request: NodesRequest): NodesPage {
+    const limit = Math.max(1, Math.min(request.limit ?? 100, MAX_NODES_PAGE));
+    const ids = this.scheduler.nodeIds();
+    let i = 0;
+    if (request.after !== undefined) {
+      const at = ids.indexOf(request.after);
+      i = at < 0 ? ids.length : at + 1;
+    }
+    const page: NodesPage['nodes'] = [];
+    for (; i < ids.length && page.length < limit; i++) {
+      const id = ids[i]!;
+      if (request.state === undefined || this.scheduler.state(id) === request.state) page.push({ id, ...this.nodeProgress(id) });
+    }
+    // The next page starts after the last node looked at, so a filtered page never rescans.
+    const more = ids.slice(i).some((id) => request.state === undefined || this.scheduler.state(id) === request.state);
+    return { nodes: page, next: more && i > 0 ? ids[i - 1]! : null };
+  }
+
+  private nodeProgress(id: string): NodeProgress {
+    const r = this.records.get(id)!;
+    return {
+      state: this.scheduler.state(id),
+      attempt: r.attempt,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      stats: r.stats,
+      error: r.error,
+      site: placeOf(r.spec.site),
+      outputs: r.outputs,
+      ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+    };
+  }
+
+  private summary(): RunSummary {
+    const byState = Object.fromEntries(NODE_STATES.map((s) => [s, 0])) as Record<NodeState, number>;
+    let rowsIn = 0;
+    let rowsOut = 0;
+    for (const [id, r] of this.records) {
+      byState[this.scheduler.state(id)]++;
+      rowsIn += r.stats.rowsIn;
+      rowsOut += r.stats.rowsOut;
+    }
+    return { nodes: this.records.size, byState, rowsIn, rowsOut, segments: this.segments };
   }
 
   pause(): void {
@@ -318,9 +395,9 @@ export class PipelineRun {
 
   private async run(): Promise<RunResult> {
     try {
-      if (this.slotted) await this.takeSlot();
+      if (this.slotted && !this.slotCarried) await this.takeSlot();
       for (;;) {
-        await this.schedule();
+        if ((await this.schedule()) === 'segment') return await this.continueAsNew();
         if (!this.scheduler.nodeIds().some((id) => this.scheduler.state(id) === 'failed')) break;
         await this.stopAfterFailure();
         if (!(await this.awaitRetry())) throw ApplicationFailure.nonRetryable(this.error ?? 'a node failed', 'NodeFailed');
@@ -402,12 +479,18 @@ export class PipelineRun {
     return this.failedNode !== null && this.onFailure === 'stop';
   }
 
-  /** Starts ready nodes, up to maxParallel at once, until none runs and none can start (or a failure stops the run). */
-  private async schedule(): Promise<void> {
+  /**
+   * Starts ready nodes, up to maxParallel at once, until none runs and none can start (or a failure
+   * stops the run): 'settled'. Once the history is long, starts none and returns 'segment' when the
+   * running ones have finished.
+   */
+  private async schedule(): Promise<'settled' | 'segment'> {
     for (;;) {
-      if (this.stopping()) return;
+      if (this.stopping()) return 'settled';
+      const segmentEnds = this.segmentFull();
+      if (segmentEnds && this.inflight.size === 0 && this.scheduler.peekReady() !== undefined) return 'segment';
       let whenFailed = false;
-      if (!this.paused) {
+      if (!this.paused && !segmentEnds) {
         for (let id = this.scheduler.peekReady(); id !== undefined && this.inflight.size < this.spec.maxParallel; id = this.scheduler.peekReady()) {
           const node = this.records.get(id)!.spec;
           let run = true;
@@ -428,10 +511,55 @@ export class PipelineRun {
       }
       if (whenFailed) continue;
       // Paused with nodes ready, the loop waits for resume; with nothing running and nothing ready, the run is settled.
-      if (this.inflight.size === 0 && this.scheduler.peekReady() === undefined) return;
+      if (this.inflight.size === 0 && this.scheduler.peekReady() === undefined) return 'settled';
       const seen = this.tick;
       await wf.condition(() => this.tick !== seen);
     }
+  }
+
+  /** Whether this execution's history is long enough to continue as new (decided once, under its patch). */
+  private segmentFull(): boolean {
+    if (this.segmenting !== null) return this.segmenting;
+    const info = wf.workflowInfo();
+    if (info.historyLength < SEGMENT_EVENTS && !info.continueAsNewSuggested) return false;
+    this.segmenting = wf.patched(SEGMENT_PATCH);
+    return this.segmenting;
+  }
+
+  /** Hands the run's state to a new execution of it, with nothing in flight. */
+  private async continueAsNew(): Promise<never> {
+    await wf.condition(wf.allHandlersFinished);
+    const needed = this.scheduler.upstreamOfOpen();
+    const nodes = this.scheduler.nodeIds().map((id): CarriedNode => {
+      const r = this.records.get(id)!;
+      const skip: SkipReason | null = this.scheduler.skipReason(id);
+      return {
+        state: this.scheduler.state(id),
+        ...(skip ? { skip } : {}),
+        attempt: r.attempt,
+        startedAt: r.startedAt,
+        endedAt: r.endedAt,
+        stats: r.stats,
+        error: r.error,
+        // Outputs travel on only where a node still to run may read them (and a saved state, which the
+        // run's end stores); the rest are in this execution's history.
+        outputs: needed.has(id) ? r.outputs : r.outputs?.state !== undefined ? { state: r.outputs.state } : null,
+        executions: r.executions,
+        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+      };
+    });
+    return wf.continueAsNew<(input: RunInput) => Promise<RunResult>>({
+      ...this.input,
+      // A run with a slot keeps it, and the marks it read when it got it.
+      ...(this.slotted ? { state: this.savedState } : {}),
+      carry: {
+        startedAt: this.startedAt,
+        paused: this.paused,
+        segments: this.segments,
+        nodes,
+        ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
+      },
+    });
   }
 
   /** With onFailure: stop, cancels the nodes still running; then the run's status is failed. */
@@ -558,6 +686,7 @@ export class PipelineRun {
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const r = this.records.get(node.id)!;
     const savedState = Object.hasOwn(this.savedState, node.id) ? this.savedState[node.id] : undefined;
+    const stallTimeoutMs = node.stallTimeout ?? this.spec.defaults?.stallTimeout;
     let config: Record<string, unknown>;
     try {
       config = resolveTemplates(node.config, this.context, 'config') as Record<string, unknown>;
@@ -593,6 +722,7 @@ export class PipelineRun {
           config,
           inputs,
           limits: limits(this.spec, node),
+          ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
           ...(savedState === undefined ? {} : { state: savedState }),
           ...(checkpoint === undefined ? {} : { checkpoint }),
         };

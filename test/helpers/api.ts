@@ -1,4 +1,5 @@
 // Starts the real API (real store, real Temporal client) on a free port for one test file.
+import assert from 'node:assert/strict';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
@@ -11,6 +12,7 @@ import type { AuthSettings } from '../../src/api/auth/middleware.js';
 import type { WebSettings } from '../../src/api/guards.js';
 import type { CodecSettings } from '../../src/api/deps.js';
 import { issueKey } from '../../src/api/auth/keys.js';
+import { waitFor } from './env.js';
 
 export interface TestApi {
   url: string;
@@ -24,6 +26,10 @@ export interface TestApi {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   /** Makes a key with this role (and scope) through the store, as `sluice keys create` does. */
   makeKey(role: Role, pipelines?: string[]): Promise<string>;
+  /** Registers `spec` (201 expected) and starts a run of it with `body`; returns the run id. */
+  startPipelineRun(spec: { name: string; [key: string]: unknown }, body?: unknown): Promise<string>;
+  /** Polls GET /runs/{id} until `ok` holds for its view; returns that view. */
+  runWhere(runId: string, what: string, ok: (view: any) => boolean, timeoutMs?: number): Promise<any>;
   close(): Promise<void>;
 }
 
@@ -36,11 +42,25 @@ export async function startTestApi(deps: { store: Store; client: Client; taskQue
     (await issueKey(deps.store, { name: `test ${role}`, role, pipelines: pipelines ?? null, expiresInMs: null, createdBy: 'test' })).key;
   // With SLUICE_AUTH=off no key is needed (and a broken store could not make one).
   const adminKey = auth.mode === 'off' ? '' : await makeKey('admin');
-  return {
+  const api: TestApi = {
     url,
     server,
     adminKey,
     makeKey,
+    async startPipelineRun(spec, body = {}) {
+      const created = await api.call('POST', '/api/v1/pipelines', spec);
+      assert.equal(created.status, 201, JSON.stringify(created.json));
+      const run = await api.call('POST', `/api/v1/pipelines/${spec.name}/runs`, body);
+      assert.equal(run.status, 201, JSON.stringify(run.json));
+      return run.json.runId as string;
+    },
+    runWhere(runId, what, ok, timeoutMs = 30_000) {
+      return waitFor(async () => {
+        const r = await api.call('GET', `/api/v1/runs/${runId}`);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        return ok(r.json) ? r.json : null;
+      }, what, timeoutMs);
+    },
     async call(method, path, body, headers = {}) {
       const { authorization = adminKey ? `Bearer ${adminKey}` : '', ...rest } = headers;
       const init: RequestInit = { method, headers: { ...rest, ...(authorization === '' ? {} : { authorization }) } };
@@ -65,4 +85,5 @@ export async function startTestApi(deps: { store: Store; client: Client; taskQue
         server.close(() => resolve());
       }),
   };
+  return api;
 }

@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
+import { pgConnectionOptions } from '../../src/kit/postgres.js';
 import type { DataConverter } from '@temporalio/common';
 import { startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
@@ -59,20 +60,24 @@ export interface TestDatabase {
 /** Creates an empty database for one test file; drop() removes it. */
 export async function createTestDatabase(prefix = 'sluice_test'): Promise<TestDatabase> {
   const name = `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, ...pgConnectionOptions() });
+  admin.on('error', () => undefined);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 4, ...pgConnectionOptions() });
+  // A test that cuts or kills connections must not take the test process down with them.
+  pool.on('error', () => undefined);
   return {
     url: url.toString(),
     name,
     pool,
     async drop() {
       await pool.end();
-      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL, ...pgConnectionOptions() });
+      a.on('error', () => undefined);
       await a.connect();
       // Node activities of a run the test left behind (a cancelled read, say) may still be closing
       // their connections: give them a moment, so FORCE terminates only true stragglers.

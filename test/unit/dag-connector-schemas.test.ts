@@ -31,7 +31,7 @@ test('a connection is a postgres URL', () => {
 });
 
 test('postgres.read defaults batchSize and accepts only scalar query params', () => {
-  assert.deepEqual(postgresReadConfig.parse({ connection: PG, query: 'select 1' }), { connection: PG, query: 'select 1', batchSize: 5000, statementTimeout: 3_600_000 });
+  assert.deepEqual(postgresReadConfig.parse({ connection: PG, query: 'select 1' }), { connection: PG, query: 'select 1', batchSize: 5000, statementTimeout: 3_600_000, connectTimeout: 30_000 });
   assert.ok(postgresReadConfig.safeParse({ connection: PG, query: 'q', params: ['a', 1, true, null] }).success);
   assert.equal(postgresReadConfig.safeParse({ connection: PG, query: 'q', params: [{}] }).success, false);
   assert.equal(postgresReadConfig.safeParse({ connection: PG, query: '  ' }).success, false);
@@ -42,6 +42,8 @@ test('postgres.write defaults to append and requires a key for upsert', () => {
     connection: PG,
     table: 'dw.orders',
     mode: 'append',
+    statementTimeout: 3_600_000,
+    connectTimeout: 30_000,
   });
   assert.equal(postgresWriteConfig.safeParse({ connection: PG, table: 'dw.orders', batchSize: 10 }).success, false, 'batches are the input\'s parts: no batchSize');
   assert.deepEqual(issues(postgresWriteConfig.safeParse({ connection: PG, table: 'orders', mode: 'upsert' })), [

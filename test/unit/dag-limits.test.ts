@@ -12,6 +12,7 @@ import { upstreamClosure } from '../../src/dag/plan.js';
 import { closest, suggestionBudget, withSuggestionBudget } from '../../src/dag/suggest.js';
 import { templateRefs } from '../../src/dag/template.js';
 import { parsePipelineText, validatePipeline, validatePipelineAsync } from '../../src/dag/validate.js';
+import { REQUEST_LIMIT_MS } from '../helpers/hostile.js';
 
 const messages = (issues: { path: string; message: string }[]) => issues.map((i) => `${i.path}: ${i.message}`);
 const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
@@ -146,12 +147,14 @@ test('template matching is linear: a string of 60,000 spaces after {{ is scanned
   assert.deepEqual(templateRefs('{{   params.since  }}').map((r) => r.ref), [['params', 'since']]);
 });
 
+// Within a second on a quiet machine (SLUICE_STRICT_TIMING=1); the suite's usual bound allows for shared cores.
 test('10,000 nodes each needing a near-miss id validate within a second, listing the first 100 problems', async () => {
   const id = (i: number) => `node_${String(i).padStart(5, '0')}`;
   const spec = { name: 'near', nodes: Array.from({ length: limits.MAX_NODES }, (_, i) => ({ id: id(i), type: 'control.sleep', needs: [`${id((i + 1) % limits.MAX_NODES)}x`], config: { ms: 1 } })) };
   const start = performance.now();
   const result = await validatePipelineAsync(spec, catalog);
-  assert.ok(performance.now() - start < 1000);
+  const ms = performance.now() - start;
+  assert.ok(ms < REQUEST_LIMIT_MS, `${Math.round(ms)} ms (limit ${REQUEST_LIMIT_MS} ms)`);
   assert.ok(!result.ok);
   assert.equal(result.errors.length, 100);
   assert.equal(result.errors[0]?.path, 'nodes[0].needs[0]');

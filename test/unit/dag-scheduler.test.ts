@@ -133,3 +133,27 @@ test('a wide fan-out of 20,000 nodes schedules in well under a second (no pass o
   // Quadratic scheduling would take minutes here; linear-ish takes tens of milliseconds.
   assert.ok(performance.now() - started < 5_000);
 });
+
+test('restore takes carried states: running and paused count as pending, and ready nodes come out in spec order', () => {
+  const s = DagScheduler.restore(diamond, ['succeeded', 'succeeded', 'running', 'pending'], [null, null, null, null]);
+  assert.equal(s.state('c'), 'pending');
+  assert.equal(s.openCount, 2);
+  assert.deepEqual(drain(s), ['c']);
+  s.finish('c', 'succeeded');
+  assert.deepEqual(drain(s), ['d']);
+  const skipped = DagScheduler.restore(diamond, ['succeeded', 'failed', 'skipped', 'skipped'], [null, null, 'when', 'upstream']);
+  assert.equal(skipped.skipReason('c'), 'when');
+  assert.equal(skipped.openCount, 0);
+  assert.equal(skipped.peekReady(), undefined);
+});
+
+test('upstreamOfOpen names every ancestor of a node still to run, and nothing else', () => {
+  const s = new DagScheduler([...diamond, { id: 'lone', needs: [] }, { id: 'after_lone', needs: ['lone'] }]);
+  drain(s);
+  s.finish('a', 'succeeded');
+  s.finish('lone', 'succeeded');
+  drain(s);
+  s.finish('after_lone', 'succeeded');
+  s.finish('b', 'succeeded');
+  assert.deepEqual([...s.upstreamOfOpen()].sort(), ['a', 'b', 'c']);
+});

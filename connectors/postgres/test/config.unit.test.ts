@@ -19,7 +19,7 @@ test('postgres.read takes a query, or a table with optional columns, where, key 
   assert.deepEqual(errorsOf({ table: 'dw.orders' }), []);
   assert.deepEqual(errorsOf({ table: 'orders', columns: ['id', 'updated_at', 'total'], where: 'total > $1', params: [10], key: ['id'], incremental: { column: 'updated_at' } }), []);
   assert.deepEqual(errorsOf({ query: 'select * from orders', key: ['id'], incremental: { column: 'updated_at' } }), []);
-  assert.deepEqual(postgresReadConfig.parse({ connection: PG, table: 'orders' }), { connection: PG, table: 'orders', batchSize: 5000, statementTimeout: 3_600_000 });
+  assert.deepEqual(postgresReadConfig.parse({ connection: PG, table: 'orders' }), { connection: PG, table: 'orders', batchSize: 5000, statementTimeout: 3_600_000, connectTimeout: 30_000 });
 });
 
 test('postgres.read reports a missing or doubled source with its path', () => {

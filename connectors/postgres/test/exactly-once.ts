@@ -1,59 +1,15 @@
 // Shared by the exactly-once tests: a `sluice worker` OS process that can be SIGKILLed, a source
 // table of orders, and the checks that a destination holds every source row exactly once.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { temporalAndDatabase, type ServicesTestEnv } from '../../../test/helpers/connector.js';
 import type { TestDatabase } from '../../../test/helpers/env.js';
-import { uniqueName, waitFor } from '../../../test/helpers/env.js';
+import { uniqueName } from '../../../test/helpers/env.js';
+import { spawnWorker, type WorkerProcess } from '../../../test/helpers/worker-process.js';
 
-const SLUICE = path.join(import.meta.dirname, '..', '..', '..', 'bin', 'sluice.js');
-
-export interface WorkerProcess {
-  pid: number;
-  logs(): string;
-  /** Sends `signal` and resolves once the process is gone. */
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** Starts `sluice worker` as its own process and resolves once it polls its task queue. */
-export async function spawnWorker(options: { address: string; taskQueue: string; stagingDir: string; env: Record<string, string> }): Promise<WorkerProcess> {
-  let logs = '';
-  const proc: ChildProcess = spawn(process.execPath, [SLUICE, 'worker'], {
-    env: {
-      ...process.env,
-      ...options.env,
-      TEMPORAL_ADDRESS: options.address,
-      SLUICE_TASK_QUEUE: options.taskQueue,
-      SLUICE_STAGING_DIR: options.stagingDir,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const handle: WorkerProcess = {
-    pid: proc.pid!,
-    logs: () => logs,
-    async kill(signal) {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      await exited;
-    },
-  };
-  try {
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}:\n${logs.slice(-2000)}`);
-      return logs.includes('worker polling');
-    }, 'the worker process to start polling', 90_000);
-  } catch (err) {
-    await handle.kill('SIGKILL');
-    throw err;
-  }
-  return handle;
-}
+export { spawnWorker, type WorkerProcess };
 
 export interface KillTestEnv extends ServicesTestEnv {
   taskQueue: string;

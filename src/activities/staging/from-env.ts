@@ -14,6 +14,8 @@ const stagingVars = configSchema.pick({
   SLUICE_S3_ACCESS_KEY_ID: true,
   SLUICE_S3_SECRET_ACCESS_KEY: true,
   SLUICE_S3_FORCE_PATH_STYLE: true,
+  SLUICE_S3_CONNECT_TIMEOUT: true,
+  SLUICE_S3_REQUEST_TIMEOUT: true,
 });
 
 export interface StagingSettings {
@@ -40,6 +42,8 @@ export function stagingSettings(env: NodeJS.ProcessEnv): StagingSettings {
       ? { credentials: { accessKeyId: v.SLUICE_S3_ACCESS_KEY_ID, secretAccessKey: v.SLUICE_S3_SECRET_ACCESS_KEY } }
       : {}),
     ...(v.SLUICE_S3_FORCE_PATH_STYLE ? { forcePathStyle: v.SLUICE_S3_FORCE_PATH_STYLE === 'true' } : {}),
+    ...(v.SLUICE_S3_CONNECT_TIMEOUT === undefined ? {} : { connectTimeoutMs: v.SLUICE_S3_CONNECT_TIMEOUT }),
+    ...(v.SLUICE_S3_REQUEST_TIMEOUT === undefined ? {} : { requestTimeoutMs: v.SLUICE_S3_REQUEST_TIMEOUT }),
   };
   return { ...(v.SLUICE_STAGING_URL ? { url: v.SLUICE_STAGING_URL } : {}), retentionMs: parseDuration(v.SLUICE_STAGING_RETENTION), s3 };
 }

@@ -10,6 +10,7 @@ export const ACTIONS = {
   'pipeline.read': 'viewer',
   'run.list': 'viewer',
   'run.read': 'viewer',
+  'run.nodes': 'viewer',
   'openapi.read': 'viewer',
   'payload.decode': 'viewer',
   'run.start': 'operator',

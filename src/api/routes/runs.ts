@@ -19,12 +19,15 @@ import { resolveParams } from '../runs/params.js';
 import { newRunId, startOptions } from '../runs/start.js';
 import { runStatus } from '../runs/status.js';
 import { getRunView } from '../runs/view.js';
+import { getNodesPage } from '../runs/nodes.js';
 import {
   listRunsQuery,
+  nodesPageQuery,
   pipelineParams,
   retryRunBody,
   runIdParams,
   startRunBody,
+  type nodesPageResponse,
   type retryRunResponse,
   type runActionResponse,
   type runCreatedResponse,
@@ -120,6 +123,23 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
       const described = await describeRun(client, runId);
       requireScope(res, described.desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
       res.json(await getRunView(client, runId, described));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/runs/:runId/nodes')
+    .get(authorize('run.nodes'), async (req, res) => {
+      const { runId } = runIdParams.parse(req.params);
+      const query = nodesPageQuery.parse(req.query);
+      const described = await describeRun(client, runId);
+      requireScope(res, described.desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
+      const page = await getNodesPage(client, runId, described, {
+        ...(query.state ? { state: query.state } : {}),
+        ...(query.cursor ? { after: query.cursor } : {}),
+        limit: query.limit,
+      });
+      const body: z.infer<typeof nodesPageResponse> = { runId, ...page };
+      res.json(body);
     })
     .all(methodNotAllowed('GET'));
 

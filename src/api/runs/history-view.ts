@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ActivityFailure, ApplicationFailure, type Payload } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { evaluateWhen, type TemplateContext } from '../../dag/template.js';
-import { CENTRAL, type NodeState, type RunStatus } from '../../dag/vocabulary.js';
+import { CENTRAL, NODE_STATES, type NodeState, type RunStatus } from '../../dag/vocabulary.js';
 import type { NodeView, RunView } from '../schemas.js';
 import { decodeFailure, decodeFirst, nodeFailureMessage } from './decode.js';
 import type { ActivityRecord, RunHistory } from './history.js';
@@ -33,11 +33,22 @@ const nodeShape = z.object({
   needs: z.array(z.string()).default([]),
   when: z.string().optional(),
 });
+// A run that continued as new starts each execution with where the last one left off (RunCarry).
+const carriedShape = z.object({
+  state: z.enum(NODE_STATES),
+  attempt: z.number().int(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  stats: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+  outputs: z.record(z.string(), z.unknown()).nullable(),
+});
 const inputShape = z.object({
   pipeline: z.string().optional(),
   version: z.number().int().optional(),
   spec: z.object({ nodes: z.array(nodeShape) }),
   params: z.record(z.string(), z.unknown()).default({}),
+  carry: z.object({ segments: z.number().int(), nodes: z.array(carriedShape) }).optional(),
 });
 type SpecNode = z.infer<typeof nodeShape>;
 
@@ -129,7 +140,8 @@ function stateOf(outcome: Outcome | null, run: RunFacts): NodeState {
       // A completed execution whose result this API cannot read still completed.
       return 'succeeded';
     case 'paused':
-      return 'paused';
+      // A failed run's stop cancels its other nodes, which hand back a checkpoint as a pause would.
+      return run.open && run.status === 'failed' ? 'cancelled' : 'paused';
     case 'failed':
       return 'failed';
     case 'cancelled':
@@ -202,6 +214,20 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
   const specNodes = input?.spec.nodes ?? [];
   const nodes: Record<string, NodeView> = {};
   for (const n of specNodes) if (!Object.hasOwn(nodes, n.id)) nodes[n.id] = emptyNode(n.site ?? CENTRAL);
+  // Nodes an earlier execution of the run finished; this one's events come on top.
+  input?.carry?.nodes.forEach((row, i) => {
+    const node = specNodes[i] && nodes[specNodes[i].id];
+    if (!node) return;
+    Object.assign(node, {
+      state: row.state === 'running' || row.state === 'paused' ? 'pending' : row.state,
+      attempt: row.attempt,
+      startedAt: row.startedAt,
+      endedAt: row.endedAt,
+      stats: { rowsIn: 0, rowsOut: 0, ...numbers(row.stats) },
+      error: row.error,
+      outputs: row.outputs,
+    });
+  });
 
   // Each node's executions, in order. Without a readable spec, nodes are known by their activities.
   const executions = new Map<string, ActivityRecord[]>();
@@ -280,11 +306,14 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
     for (const n of Object.values(nodes)) if (n.state === 'skipped') n.endedAt ??= closedAt;
   }
 
+  let failedAt: string | null = null;
   if (run.open && run.status === 'failed') {
     // Waiting in its recovery window: the workflow's own error names its failed node(s).
     const failed = Object.entries(nodes).filter(([, n]) => n.state === 'failed');
     if (failed.length === 1) error = `node "${failed[0]![0]}" failed: ${failed[0]![1].error ?? 'unknown error'}`;
     else if (failed.length > 1) error = `${failed.length} nodes failed: ${failed.map(([id]) => `"${id}"`).join(', ')}`;
+    // It ended (for now) when its last failure did.
+    failedAt = failed.map(([, n]) => n.endedAt ?? '').sort().pop() || null;
   }
 
   return {
@@ -293,7 +322,7 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
     version: run.version ?? input?.version ?? 0,
     status: run.status,
     startedAt: run.startedAt.toISOString(),
-    endedAt: run.open ? null : (run.endedAt?.toISOString() ?? closedAt),
+    endedAt: run.open ? failedAt : (run.endedAt?.toISOString() ?? closedAt),
     error: run.status === 'failed' ? error : null,
     nodes,
   };

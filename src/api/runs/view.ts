@@ -3,7 +3,8 @@
 // in time, the view is built from the run's history instead and marked stale, so the route
 // answers within a second whether or not a worker polls.
 import { isGrpcServiceError, WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
-import { progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
+import { PROGRESS_NODE_LIMIT, progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
+import { NODE_STATES, type NodeState } from '../../dag/vocabulary.js';
 import { NotFoundError } from '../errors.js';
 import type { NodeView, RunView } from '../schemas.js';
 import { describeRun, type DescribedRun } from './describe.js';
@@ -93,6 +94,34 @@ async function fromHistory(client: Client, runId: string, desc: WorkflowExecutio
 /** The run's current view; throws NotFoundError for an unknown run. */
 /** `described`: the run already described by the caller (the scope check), so it is not fetched twice. */
 export async function getRunView(client: Client, runId: string, described?: DescribedRun): Promise<RunView> {
+  return bounded(await getFullRunView(client, runId, described));
+}
+
+/**
+ * A view built here (from history) holds every node; one from the workflow is already bounded. Past
+ * PROGRESS_NODE_LIMIT nodes, keep the summary and the active nodes, as the workflow does.
+ */
+function bounded(view: RunView): RunView {
+  const entries = Object.entries(view.nodes);
+  const byState = Object.fromEntries(NODE_STATES.map((s) => [s, 0])) as Record<NodeState, number>;
+  let rowsIn = 0;
+  let rowsOut = 0;
+  for (const [, n] of entries) {
+    byState[n.state]++;
+    rowsIn += n.stats.rowsIn ?? 0;
+    rowsOut += n.stats.rowsOut ?? 0;
+  }
+  view.summary ??= { nodes: entries.length, byState, rowsIn, rowsOut, segments: 1 };
+  if (view.detail === 'partial' || entries.length <= PROGRESS_NODE_LIMIT) {
+    view.detail ??= 'all';
+    return view;
+  }
+  const active = entries.filter(([, n]) => n.state === 'running' || n.state === 'paused' || n.state === 'failed').slice(0, PROGRESS_NODE_LIMIT);
+  return { ...view, nodes: Object.fromEntries(active), detail: 'partial' };
+}
+
+/** The run's view with every node it knows (the workflow's answer is bounded already; GET /runs/{id}/nodes pages a history view with it). */
+export async function getFullRunView(client: Client, runId: string, described?: DescribedRun): Promise<RunView> {
   const { handle, desc } = described ?? (await describeRun(client, runId));
   const open = desc.status.name === 'RUNNING' || desc.status.name === 'PAUSED';
   const status = runStatus(desc.status.name, desc.typedSearchAttributes.get(SLUICE_STATUS));
