@@ -29,10 +29,11 @@ test('recorded histories exist for the main paths of runPipeline', () => {
 
 test('the segments history is the last execution of a run that continued as new, starting from carried node states', () => {
   const events = (JSON.parse(fs.readFileSync(path.join(dir, 'segments.json'), 'utf8')) as { events: Record<string, any>[] }).events;
-  const input = JSON.parse(Buffer.from(events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0].data, 'base64').toString('utf8'));
-  assert.ok(input.carry.segments >= 1, 'it continued from an earlier execution');
-  assert.equal(input.carry.nodes.length, 200);
-  assert.ok(input.carry.nodes.some((n: { state: string }) => n.state === 'succeeded'));
+  const [input, carry] = events[0]!.workflowExecutionStartedEventAttributes.input.payloads.map((p: { data: string }) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')));
+  assert.equal(input.spec.nodes.length, 200, 'the spec is the first argument');
+  assert.ok(carry.segments >= 1, 'the carry, the second, says it continued from an earlier execution');
+  assert.equal(carry.nodes.length, 200);
+  assert.ok(carry.nodes.some((n: string[]) => n[0] === 's'), 'with nodes that succeeded before');
 });
 
 test('the retry-in-place history holds the retry update and the patch marker that guards it; runs recorded before it have none', () => {

@@ -94,31 +94,7 @@ export interface NodesPage {
 /** The largest page nodesQuery returns. */
 export const MAX_NODES_PAGE = 1_000;
 
-/**
- * What a run hands to its next execution when it continues as new: one row per node in spec
- * order. Outputs are kept only where a node that has not finished still needs them.
- */
-export interface RunCarry {
-  startedAt: string;
-  paused: boolean;
-  segments: number;
-  nodes: CarriedNode[];
-  /** A run with a concurrency slot holds it still: when it got it (its marks, read then, are the input's `state`). */
-  slot?: { readFrom: string };
-}
-
-export interface CarriedNode {
-  state: NodeState;
-  skip?: 'when' | 'upstream';
-  attempt: number;
-  startedAt: string | null;
-  endedAt: string | null;
-  stats: NodeStats;
-  error: string | null;
-  outputs: Record<string, unknown> | null;
-  executions: number;
-  earlierTries?: NodeTry[];
-}
+export type { RunCarry } from './carry.js';
 
 /** Input of one run: a validated spec (secrets still as { $secret } references) and resolved params. */
 export interface RunInput {
@@ -128,8 +104,6 @@ export interface RunInput {
   params: Record<string, unknown>;
   /** State the last successful run saved, by node id (incremental high-water marks); the API reads it at start. */
   state?: Record<string, unknown>;
-  /** Set when the run continued as new: where its previous execution left off. */
-  carry?: RunCarry;
 }
 
 export type RunResult = RunProgress;

@@ -4,7 +4,8 @@
 // limited to @temporalio/workflow, @temporalio/common and src/dag.
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
-import { DagScheduler, type SkipReason } from '../dag/scheduler.js';
+import { DagScheduler } from '../dag/scheduler.js';
+import { packNode, unpackNode, type RunCarry } from './carry.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
 import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
@@ -17,7 +18,6 @@ import {
   SAVE_STATE_ACTIVITY,
   SLUICE_PIPELINE,
   SLUICE_STATUS,
-  type CarriedNode,
   type NodeProgress,
   type NodesPage,
   type NodesRequest,
@@ -197,11 +197,14 @@ export class PipelineRun {
   private readonly nodeScopes = new Map<string, wf.CancellationScope>();
   private readonly inflight = new Map<string, Promise<void>>();
 
-  constructor(private readonly input: RunInput) {
+  /** `carry`: where the run's previous execution left off, when it continued as new. */
+  constructor(
+    private readonly input: RunInput,
+    carry?: RunCarry,
+  ) {
     this.spec = input.spec;
     this.recoverable = wf.patched(RECOVERY_PATCH);
     this.slotted = this.spec.concurrency !== undefined && wf.patched(CONCURRENCY_PATCH);
-    const carry = input.carry;
     // Continued as new, the run already holds its slot and starts from the marks read with it.
     this.slotCarried = carry?.slot !== undefined;
     this.status = this.slotted && !this.slotCarried ? 'queued' : 'running';
@@ -209,24 +212,25 @@ export class PipelineRun {
     this.readFrom = carry?.slot ? new Date(carry.slot.readFrom) : this.info.startTime;
     this.startedAt = carry?.startedAt ?? now();
     this.segments = (carry?.segments ?? 0) + 1;
-    this.scheduler = carry
-      ? DagScheduler.restore(this.spec.nodes, carry.nodes.map((n) => n.state), carry.nodes.map((n) => n.skip ?? null))
+    const carried = carry?.nodes.map(unpackNode);
+    this.scheduler = carried
+      ? DagScheduler.restore(this.spec.nodes, carried.map((n) => n.state), carried.map((n) => n.skip))
       : new DagScheduler(this.spec.nodes);
     this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
     this.spec.nodes.forEach((node, i) => {
-      const carried = carry?.nodes[i];
+      const from = carried?.[i];
       this.records.set(node.id, {
         spec: node,
-        attempt: carried?.attempt ?? 0,
-        startedAt: carried?.startedAt ?? null,
-        endedAt: carried?.endedAt ?? null,
-        stats: carried?.stats ?? emptyStats(),
-        error: carried?.error ?? null,
-        outputs: carried?.outputs ?? null,
-        executions: carried?.executions ?? 0,
-        earlierTries: carried?.earlierTries ?? [],
+        attempt: from?.attempt ?? 0,
+        startedAt: from?.startedAt ?? null,
+        endedAt: from?.endedAt ?? null,
+        stats: from?.stats ?? emptyStats(),
+        error: from?.error ?? null,
+        outputs: from?.outputs ?? null,
+        executions: from?.executions ?? 0,
+        earlierTries: from?.earlierTries ?? [],
       });
-      this.context.nodes[node.id] = { outputs: carried?.outputs ?? null };
+      this.context.nodes[node.id] = { outputs: from?.outputs ?? null };
     });
     if (carry?.paused) {
       this.paused = true;
@@ -530,36 +534,34 @@ export class PipelineRun {
   private async continueAsNew(): Promise<never> {
     await wf.condition(wf.allHandlersFinished);
     const needed = this.scheduler.upstreamOfOpen();
-    const nodes = this.scheduler.nodeIds().map((id): CarriedNode => {
+    const nodes = this.scheduler.nodeIds().map((id) => {
       const r = this.records.get(id)!;
-      const skip: SkipReason | null = this.scheduler.skipReason(id);
-      return {
+      return packNode({
         state: this.scheduler.state(id),
-        ...(skip ? { skip } : {}),
+        skip: this.scheduler.skipReason(id),
         attempt: r.attempt,
         startedAt: r.startedAt,
         endedAt: r.endedAt,
+        executions: r.executions,
         stats: r.stats,
         error: r.error,
         // Outputs travel on only where a node still to run may read them (and a saved state, which the
         // run's end stores); the rest are in this execution's history.
         outputs: needed.has(id) ? r.outputs : r.outputs?.state !== undefined ? { state: r.outputs.state } : null,
-        executions: r.executions,
-        ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
-      };
+        earlierTries: r.earlierTries,
+      });
     });
-    return wf.continueAsNew<(input: RunInput) => Promise<RunResult>>({
-      ...this.input,
-      // A run with a slot keeps it, and the marks it read when it got it.
-      ...(this.slotted ? { state: this.savedState } : {}),
-      carry: {
-        startedAt: this.startedAt,
-        paused: this.paused,
-        segments: this.segments,
-        nodes,
-        ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
-      },
-    });
+    const carry: RunCarry = {
+      startedAt: this.startedAt,
+      paused: this.paused,
+      segments: this.segments,
+      nodes,
+      // A run with a slot keeps it, and the marks it read when it got it (the input's state below).
+      ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
+    };
+    const input: RunInput = this.slotted ? { ...this.input, state: this.savedState } : this.input;
+    // Two arguments, two payloads: the spec and the carry each stay within Temporal's payload limit.
+    return wf.continueAsNew<(input: RunInput, carry?: RunCarry) => Promise<RunResult>>(input, carry);
   }
 
   /** With onFailure: stop, cancels the nodes still running; then the run's status is failed. */

@@ -11,8 +11,13 @@ import {
 
 /** The first value of a payload list; undefined when there is none. Throws when it cannot be decoded. */
 export async function decodeFirst(client: Client, payloads: Payload[] | null | undefined): Promise<unknown> {
-  if (!payloads || payloads.length === 0) return undefined;
-  return decodeFromPayloadsAtIndex(client.options.loadedDataConverter, 0, payloads);
+  return decodeAt(client, payloads, 0);
+}
+
+/** The value of the payload at `index` (undefined when there is none). */
+export async function decodeAt(client: Client, payloads: Payload[] | null | undefined, index: number): Promise<unknown> {
+  if (!payloads || payloads.length <= index) return undefined;
+  return decodeFromPayloadsAtIndex(client.options.loadedDataConverter, index, payloads);
 }
 
 /** A failure as the error the SDK would raise from it (message and details decoded). Throws when it cannot be decoded. */

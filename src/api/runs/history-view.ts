@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { ActivityFailure, ApplicationFailure, type Payload } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { evaluateWhen, type TemplateContext } from '../../dag/template.js';
-import { CENTRAL, NODE_STATES, type NodeState, type RunStatus } from '../../dag/vocabulary.js';
+import { CENTRAL, type NodeState, type RunStatus } from '../../dag/vocabulary.js';
 import type { NodeView, RunView } from '../schemas.js';
-import { decodeFailure, decodeFirst, nodeFailureMessage } from './decode.js';
+import { decodeAt, decodeFailure, decodeFirst, nodeFailureMessage } from './decode.js';
+import { unpackNode, type PackedNode } from '../../workflows/carry.js';
 import type { ActivityRecord, RunHistory } from './history.js';
 
 /** What the view needs of the described execution. */
@@ -33,23 +34,14 @@ const nodeShape = z.object({
   needs: z.array(z.string()).default([]),
   when: z.string().optional(),
 });
-// A run that continued as new starts each execution with where the last one left off (RunCarry).
-const carriedShape = z.object({
-  state: z.enum(NODE_STATES),
-  attempt: z.number().int(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
-  stats: z.record(z.string(), z.unknown()),
-  error: z.string().nullable(),
-  outputs: z.record(z.string(), z.unknown()).nullable(),
-});
 const inputShape = z.object({
   pipeline: z.string().optional(),
   version: z.number().int().optional(),
   spec: z.object({ nodes: z.array(nodeShape) }),
   params: z.record(z.string(), z.unknown()).default({}),
-  carry: z.object({ segments: z.number().int(), nodes: z.array(carriedShape) }).optional(),
 });
+// A run that continued as new starts each execution with where the last one left off (its second argument).
+const carryShape = z.object({ nodes: z.array(z.array(z.unknown()).min(1)) });
 type SpecNode = z.infer<typeof nodeShape>;
 
 /** A node id as the spec allows it: activity ids are `<nodeId>.<execution>`, other activities' ids are not. */
@@ -83,6 +75,15 @@ async function decodedInput(client: Client, payloads: Payload[] | null): Promise
     return parsed.success ? parsed.data : null;
   } catch {
     // Encrypted with a key this API lacks: the nodes are still known from their activities.
+    return null;
+  }
+}
+
+async function decodedCarry(client: Client, payloads: Payload[] | null): Promise<z.infer<typeof carryShape> | null> {
+  try {
+    const parsed = carryShape.safeParse(await decodeAt(client, payloads, 1));
+    return parsed.success ? parsed.data : null;
+  } catch {
     return null;
   }
 }
@@ -215,11 +216,13 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
   const nodes: Record<string, NodeView> = {};
   for (const n of specNodes) if (!Object.hasOwn(nodes, n.id)) nodes[n.id] = emptyNode(n.site ?? CENTRAL);
   // Nodes an earlier execution of the run finished; this one's events come on top.
-  input?.carry?.nodes.forEach((row, i) => {
+  const carry = input ? await decodedCarry(client, history.input) : null;
+  carry?.nodes.forEach((packed, i) => {
     const node = specNodes[i] && nodes[specNodes[i].id];
     if (!node) return;
+    const row = unpackNode(packed as PackedNode);
     Object.assign(node, {
-      state: row.state === 'running' || row.state === 'paused' ? 'pending' : row.state,
+      state: row.state,
       attempt: row.attempt,
       startedAt: row.startedAt,
       endedAt: row.endedAt,
