@@ -94,7 +94,6 @@ export interface NodesPage {
 /** The largest page nodesQuery returns. */
 export const MAX_NODES_PAGE = 1_000;
 
-export type { RunCarry } from './carry.js';
 
 /** Input of one run: a validated spec (secrets still as { $secret } references) and resolved params. */
 export interface RunInput {

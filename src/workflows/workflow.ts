@@ -1,7 +1,8 @@
 // The interpreter workflow: runs a validated pipeline spec as a DAG of node activities. The run's
 // state and scheduling live in PipelineRun (run.ts); this function only wires its messages.
 import * as wf from '@temporalio/workflow';
-import { nodesQuery, pauseSignal, progressQuery, resumeSignal, retryUpdate, type RunCarry, type RunInput, type RunResult } from './messages.js';
+import { nodesQuery, pauseSignal, progressQuery, resumeSignal, retryUpdate, type RunInput, type RunResult } from './messages.js';
+import type { RunCarry } from './carry.js';
 import { PipelineRun } from './run.js';
 
 /** Runs one pipeline: nodes in dependency order, up to maxParallel at once, pausable mid-node, retryable in place. */
