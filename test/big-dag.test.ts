@@ -5,50 +5,25 @@
 // segments and would be killed if one grew unbounded. Real API, real PostgreSQL, real worker.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection } from '@temporalio/client';
-import { createStore } from '../src/store/store.js';
-import type { Store } from '../src/store/types.js';
+import type { Client } from '@temporalio/client';
 import type { RunProgress } from '../src/workflows/messages.js';
-import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { createTestDatabase, uniqueName, type TestDatabase } from './helpers/env.js';
-import { testCatalog } from './helpers/pipelines.js';
-import { startWorker, type RunningWorker } from './helpers/worker.js';
-import { startTestApi, type TestApi } from './helpers/api.js';
+import { uniqueName } from './helpers/env.js';
+import type { TestApi } from './helpers/api.js';
+import { startOwnStack, type OwnStack } from './helpers/segments.js';
 
 const NODES = 1_200;
 const HISTORY_LIMIT = 1_500;
 
-let server: DevServer;
-let connection: Connection;
+let stack: OwnStack;
 let client: Client;
-let db: TestDatabase;
-let store: Store;
 let api: TestApi;
-let worker: RunningWorker;
-const taskQueue = uniqueName('big-dag');
 
 before(async () => {
-  server = await startDevServer({
-    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300, 'limit.historyCount.error': HISTORY_LIMIT },
-  });
-  connection = await Connection.connect({ address: server.address });
-  await ensureSearchAttributes(connection, 'default');
-  client = new Client({ connection });
-  db = await createTestDatabase();
-  store = await createStore(db.url);
-  worker = await startWorker(server.address, { namespace: 'default', taskQueue });
-  api = await startTestApi({ store, client, taskQueue, catalog: testCatalog });
+  stack = await startOwnStack({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300, 'limit.historyCount.error': HISTORY_LIMIT }, queue: 'big-dag' });
+  ({ client, api } = stack);
 });
 
-after(async () => {
-  await api?.close();
-  await worker?.stop();
-  await store?.close();
-  await db?.drop();
-  await connection?.close();
-  await server?.stop();
-});
+after(() => stack?.close());
 
 type Json = any;
 

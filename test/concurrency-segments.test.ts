@@ -4,47 +4,25 @@
 // Real API, real PostgreSQL, real worker.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, Connection } from '@temporalio/client';
-import { createStore } from '../src/store/store.js';
-import type { Store } from '../src/store/types.js';
+import type { Client } from '@temporalio/client';
 import { ACQUIRE_SLOT_ACTIVITY, RELEASE_SLOT_ACTIVITY } from '../src/workflows/messages.js';
-import { startDevServer, type DevServer } from '../temporal/dev-server.js';
-import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { createTestDatabase, uniqueName, waitFor, type TestDatabase } from './helpers/env.js';
-import { testCatalog } from './helpers/pipelines.js';
-import { startWorker, type RunningWorker } from './helpers/worker.js';
-import { startTestApi, type TestApi } from './helpers/api.js';
+import { uniqueName, waitFor, type TestDatabase } from './helpers/env.js';
+import type { TestApi } from './helpers/api.js';
+import { startOwnStack, type OwnStack } from './helpers/segments.js';
 
 const NODES = 400;
 
-let server: DevServer;
-let connection: Connection;
+let stack: OwnStack;
 let client: Client;
-let db: TestDatabase;
-let store: Store;
 let api: TestApi;
-let worker: RunningWorker;
-const taskQueue = uniqueName('conc-segments');
+let db: TestDatabase;
 
 before(async () => {
-  server = await startDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300 } });
-  connection = await Connection.connect({ address: server.address });
-  await ensureSearchAttributes(connection, 'default');
-  client = new Client({ connection });
-  db = await createTestDatabase('sluice_conc_seg');
-  store = await createStore(db.url);
-  worker = await startWorker(server.address, { namespace: 'default', taskQueue, env: { ...process.env, DATABASE_URL: db.url } });
-  api = await startTestApi({ store, client, taskQueue, catalog: testCatalog });
+  stack = await startOwnStack({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300 }, queue: 'conc-segments', dbPrefix: 'sluice_conc_seg', workerEnv: (url) => ({ ...process.env, DATABASE_URL: url }) });
+  ({ client, api, db } = stack);
 });
 
-after(async () => {
-  await api?.close();
-  await worker?.stop();
-  await store?.close();
-  await db?.drop();
-  await connection?.close();
-  await server?.stop();
-});
+after(() => stack?.close());
 
 type Json = any;
 
