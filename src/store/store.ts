@@ -5,6 +5,7 @@ import type { PipelineSpec } from '../dag/spec.js';
 import type { Logger } from '../log.js';
 import { pgConnectionOptions, type PgTimeouts } from '../kit/postgres.js';
 import { specHash } from './hash.js';
+import { inTransaction, onLost } from './lock.js';
 import { migrate } from './migrate.js';
 import { auditStore, keyStore } from './access.js';
 import { idempotencyStore } from './idempotency.js';
@@ -28,13 +29,6 @@ export interface StoreOptions {
  */
 export const METADATA_DB_TIMEOUTS = { connectTimeoutMs: 10_000, statementTimeoutMs: 60_000 } satisfies Required<PgTimeouts>;
 
-/** Logs a connection lost while checked out and idle (between two queries of a transaction), instead of crashing. */
-function onLost(client: pg.PoolClient, logger: Logger | undefined): () => void {
-  const listener = (err: Error) => logger?.warn({ err: err.message }, 'metadata database connection lost');
-  client.on('error', listener);
-  return () => client.removeListener('error', listener);
-}
-
 interface VersionRow {
   name: string;
   version: number;
@@ -45,27 +39,6 @@ interface VersionRow {
 
 function toVersion(row: VersionRow): PipelineVersion {
   return { name: row.name, version: row.version, spec: row.spec, specHash: row.spec_hash, createdAt: row.created_at };
-}
-
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, logger?: Logger): Promise<T> {
-  const client = await pool.connect();
-  // While checked out, a client's 'error' has no listener of the pool's: a lost connection would crash the process.
-  const unlisten = onLost(client, logger);
-  let failed: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    failed = err as Error;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    unlisten();
-    // A client that failed is discarded, not pooled: its connection may be the broken part.
-    client.release(failed);
-  }
 }
 
 /** Connects, applies pending migrations, and returns the store. */
