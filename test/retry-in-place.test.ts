@@ -89,6 +89,11 @@ test('a failed load is retried in place after the cause is fixed: same run id, e
     { path: 'nodes[1]', message: 'no node "nope" in this run' },
   ]);
 
+  const many = await api.call('POST', `/api/v1/runs/${runId}/retry`, { nodes: Array.from({ length: 5000 }, (_, i) => `ghost_${i}`) });
+  assert.equal(many.status, 422, 'thousands of unknown ids are a 422 too');
+  assert.equal(many.json.errors.length, 100, 'the first 100 problems, not 5,000');
+  assert.deepEqual(many.json.errors[0], { path: 'nodes[0]', message: 'no node "ghost_0" in this run' });
+
   await db.pool.query('DROP TRIGGER refuse ON dst');
   const retried = await api.call('POST', `/api/v1/runs/${runId}/retry`, {});
   assert.equal(retried.status, 202, JSON.stringify(retried.json));

@@ -8,6 +8,7 @@ import { DagScheduler } from '../dag/scheduler.js';
 import { packNode, unpackNode, type RunCarry } from './carry.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
 import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
+import { MAX_ISSUES } from '../dag/limits.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import {
   ACQUIRE_SLOT_ACTIVITY,
@@ -354,6 +355,8 @@ export class PipelineRun {
       else if (this.scheduler.state(id) !== 'failed') problems.push({ path: `nodes[${i}]`, message: `node "${id}" is ${this.scheduler.state(id)}, not failed` });
     });
     if (problems.length > 0) {
+      // A list of thousands of bad ids answers with the first MAX_ISSUES, as every other 4xx does.
+      if (problems.length > MAX_ISSUES) problems.splice(MAX_ISSUES, problems.length, { path: 'nodes', message: `${problems.length - MAX_ISSUES} more problems not listed` });
       throw ApplicationFailure.create({ type: RETRY_REJECTIONS.badNodes, message: problems.map((p) => `${p.path}: ${p.message}`).join('; '), details: [problems], nonRetryable: true });
     }
   }
