@@ -3,7 +3,7 @@
 // message handlers to its methods and awaits execute(). Deterministic code only: imports are
 // limited to @temporalio/workflow, @temporalio/common and src/dag.
 import * as wf from '@temporalio/workflow';
-import { ActivityCancellationType, ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { ActivityCancellationType, ApplicationFailure } from '@temporalio/common';
 import { DagScheduler } from '../dag/scheduler.js';
 import { packNode, unpackNode, type RunCarry } from './carry.js';
 import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
@@ -36,12 +36,9 @@ import {
   type SlotGrant,
   type SlotRequest,
 } from './messages.js';
-import { ERROR_TYPES, type NodeFailureDetails, type NodeLimits, type NodeTaskInput, type NodeTaskResult } from './node-task.js';
+import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
+import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost } from './node-execution.js';
 
-/** Defaults applied when neither the node nor the spec's `defaults` say otherwise. */
-const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30 * 1000;
-const DEFAULT_RETRY: RetryPolicy = { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 60_000 };
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 /** Names listed in a run's error before "and N more". */
@@ -63,7 +60,6 @@ const SEGMENT_PATCH = 'continue-as-new-segments';
  */
 export const SEGMENT_EVENTS = 8_000;
 
-type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
 type SaveStateActivity = (input: SaveStateInput) => Promise<unknown>;
 type AcquireSlotActivity = (input: SlotRequest) => Promise<SlotGrant>;
 type ReleaseSlotActivity = (input: SlotRequest) => Promise<unknown>;
@@ -80,42 +76,6 @@ interface NodeRecord {
   /** Activity executions so far (pauses and retries in place each start one); activity ids are `<node>.<n>`. */
   executions: number;
   earlierTries: NodeTry[];
-}
-
-function emptyStats(): NodeStats {
-  return { rowsIn: 0, rowsOut: 0 };
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function retryPolicy(spec: PipelineSpec, node: NodeSpec): RetryPolicy {
-  const merged = { ...DEFAULT_RETRY, ...spec.defaults?.retry, ...node.retry };
-  return { ...merged, nonRetryableErrorTypes: [...new Set([...(merged.nonRetryableErrorTypes ?? []), ERROR_TYPES.config])] };
-}
-
-/** Node limits over defaults; with neither count nor ratio set, no bad record is tolerated. */
-function limits(spec: PipelineSpec, node: NodeSpec): NodeLimits {
-  const maxBadRecords = node.maxBadRecords ?? spec.defaults?.maxBadRecords;
-  const maxBadRatio = node.maxBadRatio ?? spec.defaults?.maxBadRatio;
-  if (maxBadRecords === undefined && maxBadRatio === undefined) return { maxBadRecords: 0, maxBadRatio: null };
-  return { maxBadRecords: maxBadRecords ?? null, maxBadRatio: maxBadRatio ?? null };
-}
-
-function errorMessage(err: unknown): string {
-  // An activity's own message sits on the cause; ActivityFailure's message is a generic wrapper.
-  if (err instanceof wf.ActivityFailure && err.cause) return err.cause.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-function failureDetails(err: unknown): NodeFailureDetails | undefined {
-  const cause = err instanceof wf.ActivityFailure ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.details && cause.details.length > 0) {
-    return cause.details[0] as NodeFailureDetails;
-  }
-  return undefined;
 }
 
 function quotedList(ids: readonly string[]): string {
@@ -673,21 +633,7 @@ export class PipelineRun {
     this.inflight.set(node.id, done);
   }
 
-  private activities(node: NodeSpec, execution: number): Record<string, NodeActivity> {
-    const { spec } = this;
-    return wf.proxyActivities<Record<string, NodeActivity>>({
-      taskQueue: node.site ? `${this.info.taskQueue}-site-${node.site}` : this.info.taskQueue,
-      activityId: `${node.id}.${execution}`,
-      summary: node.id,
-      startToCloseTimeout: node.timeout ?? spec.defaults?.timeout ?? DEFAULT_TIMEOUT_MS,
-      heartbeatTimeout: node.heartbeatTimeout ?? spec.defaults?.heartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
-      retry: retryPolicy(spec, node),
-      // Pause cancels the execution; waiting lets it finish its batch and hand back a checkpoint.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    });
-  }
-
-  /** One node: activity executions until it succeeds or fails for good; a pause ends one with a checkpoint to resume from. */
+  /** One node: activity executions until it succeeds or fails for good; a mapped node runs its items in chunks (mapped.ts). */
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const r = this.records.get(node.id)!;
     const savedState = Object.hasOwn(this.savedState, node.id) ? this.savedState[node.id] : undefined;
@@ -701,75 +647,48 @@ export class PipelineRun {
     }
     const inputs: Record<string, Record<string, unknown>> = {};
     for (const up of node.needs) inputs[up] = this.records.get(up)!.outputs ?? {};
+    const task: Omit<NodeTaskInput, 'checkpoint'> = {
+      runId: this.info.workflowId,
+      pipeline: this.input.pipeline,
+      nodeId: node.id,
+      type: node.type,
+      site: node.site ?? null,
+      config,
+      inputs,
+      limits: nodeLimits(this.spec.defaults, node),
+      ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
+      ...(savedState === undefined ? {} : { state: savedState }),
+    };
+    const outcome = await executeNode(task, node, this.spec.defaults, this.info.taskQueue, this.host(node.id), nodeScope);
+    if (outcome.state === 'succeeded') {
+      r.outputs = outcome.outputs;
+      this.context.nodes[node.id] = { outputs: outcome.outputs };
+      this.finishNode(node.id, 'succeeded');
+    } else if (outcome.state === 'failed') this.failNode(node.id, outcome.error);
+    else this.finishNode(node.id, 'cancelled');
+  }
 
-    let checkpoint: unknown = undefined;
-    for (;;) {
-      try {
-        await wf.condition(() => !this.paused);
-      } catch {
-        // The run was cancelled while this node sat paused.
-        this.finishNode(node.id, 'cancelled');
-        return;
-      }
-      r.executions++;
-      this.scheduler.setActive(node.id, 'running');
-      r.startedAt ??= now();
-      this.tick++;
-      const execution = new wf.CancellationScope();
-      this.executionScopes.set(node.id, execution);
-      try {
-        const task: NodeTaskInput = {
-          runId: this.info.workflowId,
-          pipeline: this.input.pipeline,
-          nodeId: node.id,
-          type: node.type,
-          site: node.site ?? null,
-          config,
-          inputs,
-          limits: limits(this.spec, node),
-          ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
-          ...(savedState === undefined ? {} : { state: savedState }),
-          ...(checkpoint === undefined ? {} : { checkpoint }),
-        };
-        const activity = this.activities(node, r.executions);
-        const result = await execution.run(() => activity[node.type]!(task));
-        r.attempt = result.attempt;
-        r.stats = result.stats;
-        if (result.status === 'paused') {
-          checkpoint = result.checkpoint;
-          if (nodeScope.consideredCancelled) {
-            this.finishNode(node.id, 'cancelled');
-            return;
-          }
-          this.scheduler.setActive(node.id, 'paused');
-          this.tick++;
-          continue;
-        }
-        r.outputs = result.outputs;
-        this.context.nodes[node.id] = { outputs: result.outputs };
-        this.finishNode(node.id, 'succeeded');
-        return;
-      } catch (err) {
-        if (nodeScope.consideredCancelled) {
-          this.finishNode(node.id, 'cancelled');
-          return;
-        }
-        if (wf.isCancellation(err) && this.paused) {
-          // Cancelled before it could report (e.g. waiting for a retry): keep the last checkpoint.
-          this.scheduler.setActive(node.id, 'paused');
-          this.tick++;
-          continue;
-        }
-        const details = failureDetails(err);
-        if (details) {
-          r.attempt = details.attempt;
-          r.stats = details.stats;
-        }
-        this.failNode(node.id, errorMessage(err));
-        return;
-      } finally {
-        this.executionScopes.delete(node.id);
-      }
-    }
+  /** How a node's executions reach its record, its state and the pause that cancels them. */
+  private host(id: string): ExecutionHost {
+    const r = this.records.get(id)!;
+    return {
+      isPaused: () => this.paused,
+      begin: () => {
+        r.executions++;
+        this.scheduler.setActive(id, 'running');
+        r.startedAt ??= now();
+        this.tick++;
+        return r.executions;
+      },
+      track: (scope) => (scope ? this.executionScopes.set(id, scope) : this.executionScopes.delete(id)),
+      report: (attempt, stats) => {
+        r.attempt = attempt;
+        r.stats = stats;
+      },
+      pausedAt: () => {
+        this.scheduler.setActive(id, 'paused');
+        this.tick++;
+      },
+    };
   }
 }
