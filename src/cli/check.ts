@@ -23,6 +23,16 @@ import { DEFAULT_CHECK_TIMEOUT_MS, type CheckInput, type CheckResult, type NodeC
 
 // Command-line values are text; a declared number or boolean param gets its typed value, and
 // anything that does not convert stays text so resolveParams names the mismatch.
+/** A list param given as JSON (`regions=["eu","us"]`); text that is not a JSON list stays text. */
+function parsedList(text: string): unknown {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value : text;
+  } catch {
+    return text;
+  }
+}
+
 function typedParams(spec: PipelineSpec, pairs: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
@@ -32,6 +42,7 @@ function typedParams(spec: PipelineSpec, pairs: string[]): Record<string, unknow
     const type = spec.params?.[name]?.type;
     if (type === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) out[name] = Number(text);
     else if (type === 'boolean' && (text === 'true' || text === 'false')) out[name] = text === 'true';
+    else if (type === 'list' && text.trim().startsWith('[')) out[name] = parsedList(text);
     else out[name] = text;
   }
   return out;

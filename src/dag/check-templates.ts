@@ -27,6 +27,7 @@ export function collectTemplateRefs(nodes: readonly DraftNode[]): NodeTemplateRe
       refs: [
         ...templateRefs(node.config ?? {}, formatPath(['nodes', node.index, 'config'])),
         ...(node.when === undefined ? [] : templateRefs(node.when, formatPath(['nodes', node.index, 'when']))),
+        ...(node.forEach === undefined ? [] : templateRefs(node.forEach, formatPath(['nodes', node.index, 'forEach']))),
       ],
     }))
     .filter((n) => n.refs.length > 0);
@@ -54,7 +55,7 @@ export function checkTemplateRefs(draft: Draft, graph: DraftGraph, collected: re
     const upstream = new Set(targets.filter((_, m) => answers[n]?.[m] === true));
     const isUpstream = (id: string): boolean => direct.has(id) || upstream.has(id);
     return refs.flatMap(({ path, ref }) => {
-      const problem = refProblem(ref, node, isUpstream, draft, graph);
+      const problem = refProblem(ref, node, isUpstream, draft, graph, path.startsWith(formatPath(['nodes', node.index, 'config'])));
       return problem === null ? [] : [{ path, message: `{{ ${clip(ref.join('.'))} }}: ${problem}` }];
     });
   });
@@ -66,6 +67,7 @@ function refProblem(
   isUpstream: (id: string) => boolean,
   draft: Draft,
   graph: DraftGraph,
+  inConfig: boolean,
 ): string | null {
   if (!ref.every((s) => SEGMENT.test(s))) {
     return 'not a plain path; templates are lookups like params.name or nodes.<id>.outputs.<field>, with no expressions';
@@ -87,7 +89,13 @@ function refProblem(
       if (isUpstream(name)) return null;
       return `"${name}" is not upstream of ${node.id === undefined ? 'this node' : `"${node.id}"`}; add it to needs (directly or through another node)`;
     }
+    case 'item':
+    case 'index':
+      // Each instance of a mapped node resolves its config with its own item; when and forEach are read once for the node.
+      if (!node.mapped) return `${root} is defined only in a node with forEach`;
+      if (!inConfig) return `${root} can be used only in config (when and forEach are read once for the whole node)`;
+      return root === 'index' && name !== undefined ? 'index has no fields' : null;
     default:
-      return `unknown reference "${clip(root)}"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline`;
+      return `unknown reference "${clip(root)}"; templates can use params.<name>, nodes.<id>.outputs.<field>, ${node.mapped ? 'run.id, run.pipeline, item and index' : 'run.id and run.pipeline'}`;
   }
 }

@@ -1,6 +1,7 @@
 // A lenient reading of a raw spec for the semantic checks (graph, types, templates, datasets).
 import { MAX_NODE_ID_LENGTH, MAX_NODE_TYPE_LENGTH, MAX_NODES, MAX_SHORT_TEXT_LENGTH } from './limits.js';
 import { formatPath } from './path.js';
+import { SINGLE_TEMPLATE_PATTERN } from './spec.js';
 
 /** A need as written, with the path to report problems at. */
 export interface DraftNeed {
@@ -17,6 +18,9 @@ export interface DraftNode {
   /** Undefined when `config` is present but not an object (a shape error already says so). */
   config: Record<string, unknown> | undefined;
   when: string | undefined;
+  /** `forEach` when it is a template (a list of items holds no reference); `mapped` whether forEach is set at all. */
+  forEach: string | undefined;
+  mapped: boolean;
 }
 
 export interface Draft {
@@ -56,6 +60,9 @@ function readNode(raw: Record<string, unknown>, index: number): DraftNode {
     needs,
     config: raw.config === undefined ? {} : isRecord(raw.config) ? raw.config : undefined,
     when: stringUpTo(raw.when, MAX_SHORT_TEXT_LENGTH),
+    // A forEach that is not one template is a shape error; its references are not looked into.
+    forEach: typeof raw.forEach === 'string' && SINGLE_TEMPLATE_PATTERN.test(raw.forEach) ? stringUpTo(raw.forEach, MAX_SHORT_TEXT_LENGTH) : undefined,
+    mapped: raw.forEach !== undefined,
   };
 }
 

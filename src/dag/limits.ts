@@ -38,6 +38,8 @@ export const MAX_KEY_LENGTH = 128;
 
 /** Nodes in one spec. */
 export const MAX_NODES = 10_000;
+/** Items of one mapped node (`forEach`): each runs as its own node activity. */
+export const MAX_MAP_ITEMS = 100_000;
 /** Declared params in one spec. */
 export const MAX_PARAMS = 256;
 

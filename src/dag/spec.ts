@@ -6,6 +6,7 @@ import {
   MAX_CONCURRENCY_LIMIT,
   MAX_DESCRIPTION_LENGTH,
   MAX_INT32,
+  MAX_MAP_ITEMS,
   MAX_NODE_ID_LENGTH,
   MAX_NODE_TYPE_LENGTH,
   MAX_NODES,
@@ -23,6 +24,9 @@ export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const NODE_TYPE_PATTERN = /^[a-z0-9_]+\.[a-z0-9_]+$/;
 export const SITE_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const FOR_EACH_FORMS = 'expected one template like "{{ nodes.<id>.outputs.<list> }}", or a list of items';
+/** A string that is exactly one `{{ path }}` template. */
+export const SINGLE_TEMPLATE_PATTERN = /^\{\{[^{}]*\}\}$/;
 
 const positiveDuration = durationSchema.refine((ms) => ms > 0, 'must be longer than 0');
 /**
@@ -46,7 +50,7 @@ function defaultError(type: string) {
 }
 
 function typeName(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v;
 }
 
 const paramCommon = { description: z.string().max(MAX_DESCRIPTION_LENGTH).optional() };
@@ -56,6 +60,12 @@ export const paramSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('string'), default: z.string({ error: defaultError('string') }).optional(), ...paramCommon }),
   z.strictObject({ type: z.literal('number'), default: z.number({ error: defaultError('number') }).optional(), ...paramCommon }),
   z.strictObject({ type: z.literal('boolean'), default: z.boolean({ error: defaultError('boolean') }).optional(), ...paramCommon }),
+  // A list param is what a mapped node's forEach can run over (`forEach: "{{ params.regions }}"`).
+  z.strictObject({
+    type: z.literal('list'),
+    default: z.array(z.unknown(), { error: defaultError('list') }).max(MAX_MAP_ITEMS, `must list at most ${MAX_MAP_ITEMS} items`).optional(),
+    ...paramCommon,
+  }),
 ]);
 
 /** How many bad records a node tolerates (dead-lettered) before it fails. Default: none. */
@@ -86,6 +96,14 @@ export const nodeSpecSchema = z.strictObject({
     .refine((s) => s !== CENTRAL, `"${CENTRAL}" is reserved for the ${CENTRAL} workers; omit site to run there`)
     .optional(),
   when: z.string().max(MAX_SHORT_TEXT_LENGTH).optional(),
+  // A mapped node: one instance per item, each with `{{ item }}` and `{{ index }}` in its config.
+  forEach: z
+    .union([z.string(), z.array(z.unknown())], { error: FOR_EACH_FORMS })
+    .superRefine((v, ctx) => {
+      if (typeof v === 'string' && (v.length > MAX_SHORT_TEXT_LENGTH || !SINGLE_TEMPLATE_PATTERN.test(v))) ctx.addIssue({ code: 'custom', message: FOR_EACH_FORMS });
+      if (Array.isArray(v) && v.length > MAX_MAP_ITEMS) ctx.addIssue({ code: 'custom', message: `must list at most ${MAX_MAP_ITEMS} items` });
+    })
+    .optional(),
   retry: retrySpecSchema.optional(),
   timeout: positiveDuration.optional(),
   heartbeatTimeout: positiveDuration.optional(),

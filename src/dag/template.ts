@@ -2,11 +2,13 @@
 import { appendPath } from './path.js';
 import { isSecretRef } from './secret.js';
 
-/** What `{{ }}` paths can read: run params, outputs of finished nodes, and the run itself. */
+/** What `{{ }}` paths can read: run params, outputs of finished nodes, the run itself, and in a mapped node's instance its item. */
 export interface TemplateContext {
   params: Record<string, unknown>;
   nodes: Record<string, { outputs: Record<string, unknown> | null }>;
   run: { id: string; pipeline: string };
+  /** In one instance of a mapped node (`forEach`): its item and the item's index in the list. */
+  mapped?: { item: unknown; index: number };
 }
 
 /** A template that cannot be resolved; `path` locates the string that holds it (`config.params[0]`). */
@@ -104,6 +106,14 @@ function lookup(expr: string, ctx: TemplateContext): unknown {
     const outputs = ctx.nodes[first]?.outputs;
     if (outputs === null || outputs === undefined) throw new Error(`nodes.${first} has no outputs (it has not succeeded)`);
     return walkFields(outputs, fields, `nodes.${first}.outputs`);
+  }
+  if (root === 'item' || root === 'index') {
+    if (ctx.mapped === undefined) throw new Error(`${root} is defined only in the config of a node with forEach`);
+    if (root === 'index') {
+      if (first !== undefined) throw new Error('index has no fields');
+      return ctx.mapped.index;
+    }
+    return walkFields(ctx.mapped.item, first === undefined ? [] : [first, ...rest], 'item');
   }
   throw new Error(`unknown reference "${root}"; use params.<name>, nodes.<id>.outputs.<field>, run.id or run.pipeline`);
 }

@@ -16,6 +16,7 @@ import { installRuntime } from './runtime.js';
 import { metadataStore, type CentralStore } from './metadata.js';
 import { saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
+import { gatherActivities } from './gather.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
@@ -76,6 +77,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     // Runs call these on their own (central) task queue: slots before and after, node states once they succeed.
     ...(setup.site ? {} : saveStateActivities(openMetadata, env.DATABASE_URL, logger)),
     ...(setup.site ? {} : slotActivities(openMetadata, env.DATABASE_URL, logger)),
+    // Mapped nodes gather their instances' outputs into a dataset of the central store.
+    ...(setup.site ? {} : gatherActivities(staging)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;

@@ -2,13 +2,13 @@
 // per node, so the carry of a 10,000-node run stays far below Temporal's payload limit next to the
 // spec. Pure (the workflow bundle and the API's history view both read it).
 import type { NodeState } from '../dag/vocabulary.js';
-import type { NodeStats, NodeTry } from './messages.js';
+import type { MapRecord, NodeStats, NodeTry } from './messages.js';
 
 /**
  * One node: [state code, attempt, startedAt ms, endedAt ms, executions, rowsIn, rowsOut, other stats,
- * error, outputs, earlier tries]. Times are epoch ms (0 = not yet); trailing empty fields are left off.
+ * error, outputs, earlier tries, a mapped node's chunk results]. Times are epoch ms (0 = not yet); trailing empty fields are left off.
  */
-export type PackedNode = [string, number?, number?, number?, number?, number?, number?, Record<string, number>?, (string | null)?, (Record<string, unknown> | null)?, NodeTry[]?];
+export type PackedNode = [string, number?, number?, number?, number?, number?, number?, Record<string, number>?, (string | null)?, (Record<string, unknown> | null)?, NodeTry[]?, (MapRecord | null)?];
 
 export interface RunCarry {
   startedAt: string;
@@ -32,6 +32,7 @@ export interface CarriedNode {
   error: string | null;
   outputs: Record<string, unknown> | null;
   earlierTries: NodeTry[];
+  map: MapRecord | null;
 }
 
 const CODES: Record<string, [NodeState, 'when' | 'upstream' | null]> = {
@@ -66,6 +67,7 @@ export function packNode(n: CarriedNode): PackedNode {
     n.error,
     n.outputs,
     n.earlierTries,
+    n.map,
   ];
   // Drop trailing fields that say nothing.
   const empty = (v: unknown): boolean =>
@@ -87,5 +89,6 @@ export function unpackNode(p: PackedNode): CarriedNode {
     error: p[8] ?? null,
     outputs: p[9] ?? null,
     earlierTries: p[10] ?? [],
+    map: p[11] ?? null,
   };
 }

@@ -1,3 +1,4 @@
 // Entry point of the workflow bundle (the worker's workflowsPath).
 export { runPipeline } from './workflow.js';
 export { checkPipeline } from './check.js';
+export { runMapChunk } from './map-chunk.js';

@@ -3,7 +3,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { NodeState, RunStatus } from '../dag/vocabulary.js';
-import type { PipelineSpec } from '../dag/spec.js';
+import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
+import type { TemplateContext } from '../dag/template.js';
 
 export type { NodeState, RunStatus };
 
@@ -30,6 +31,16 @@ export interface NodeProgress {
   outputs: Record<string, unknown> | null;
   /** Earlier tries of this node in this run, oldest first, when it was retried in place. */
   earlierTries?: NodeTry[];
+  /** A mapped node (`forEach`): its items, and their states as of the chunks that have ended. */
+  map?: MapProgress;
+}
+
+/** How far a mapped node has got: items by state over the chunks that have ended (a chunk reports as it ends). */
+export interface MapProgress {
+  items: number;
+  chunks: number;
+  chunksDone: number;
+  byState: Partial<Record<NodeState, number>>;
 }
 
 /** How one try of a node ended before the run was retried in place. */
@@ -190,6 +201,86 @@ export interface RetryResult {
 
 /** Failure types the retry update's validator rejects with; the API maps them to 409 and 422. */
 export const RETRY_REJECTIONS = { notFailed: 'RunNotFailed', badNodes: 'RetryBadNodes' } as const;
+
+/** The child workflow that runs one chunk of a mapped node's items (map-chunk.ts). */
+export const MAP_CHUNK_WORKFLOW_TYPE = 'runMapChunk';
+/** Items per chunk: each chunk is one child workflow, whose history stays far below 10,000 events. */
+export const MAP_CHUNK_ITEMS = 1_000;
+/** A mapped node runs ceil(maxParallel / this) chunks at once, each with an equal share of maxParallel. */
+export const MAP_INSTANCES_PER_CHUNK = 16;
+/** Central activities that write one chunk's instance outputs as a part of the node's dataset, and seal it. */
+export const GATHER_MAPPED_ACTIVITY = 'sluice.gatherMapped';
+export const SEAL_MAPPED_ACTIVITY = 'sluice.sealMapped';
+
+/** One chunk of a mapped node's items, as its child workflow gets it. */
+export interface MapChunkInput {
+  runId: string;
+  pipeline: string;
+  node: NodeSpec;
+  defaults: PipelineSpec['defaults'];
+  /** Task queue of the run (central); site nodes' instances go to its site queue. */
+  taskQueue: string;
+  chunk: number;
+  /** Index of the chunk's first item in the node's list. */
+  first: number;
+  items: unknown[];
+  /** What the config's templates read besides the item: params, run, and the outputs of the nodes they name. */
+  context: TemplateContext;
+  /** Outputs of the node's direct upstream nodes, as every instance's task gets them. */
+  inputs: Record<string, Record<string, unknown>>;
+  /** Instances of this chunk running at once. */
+  parallel: number;
+  /** onFailure: stop: the first failed instance stops the chunk (its running siblings are cancelled). */
+  stopOnFailure: boolean;
+  /** Whether the run was paused as the chunk started. */
+  paused: boolean;
+}
+
+/** How a chunk ended: small, whatever its size; instance outputs are in its part of the node's dataset. */
+export interface MapChunkResult {
+  chunk: number;
+  items: number;
+  byState: Partial<Record<NodeState, number>>;
+  rowsIn: number;
+  rowsOut: number;
+  /** The first failed instances, by index in the node's list. */
+  failures: { index: number; error: string }[];
+  /** Bytes of the chunk's part of the dataset. */
+  bytes: number;
+}
+
+/** What a mapped node keeps across chunks, retries and continue-as-new: its list's length and each chunk's result. */
+export interface MapRecord {
+  items: number;
+  chunks: (MapChunkResult | null)[];
+}
+
+/** One chunk's instances, written by sluice.gatherMapped as part `chunk` of the node's dataset. */
+export interface GatherInput {
+  runId: string;
+  nodeId: string;
+  chunk: number;
+  first: number;
+  instances: GatheredInstance[];
+}
+
+export interface GatheredInstance {
+  item: unknown;
+  state: NodeState;
+  attempt: number;
+  outputs: Record<string, unknown> | null;
+  error: string | null;
+  stats: NodeStats;
+}
+
+/** Seals a mapped node's dataset once every chunk has written its part. */
+export interface SealMappedInput {
+  runId: string;
+  nodeId: string;
+  parts: number;
+  rows: number;
+  bytes: number;
+}
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

@@ -6,7 +6,7 @@ import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure } from '@temporalio/common';
 import { DagScheduler } from '../dag/scheduler.js';
 import { packNode, unpackNode, type RunCarry } from './carry.js';
-import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
+import { evaluateWhen, resolveTemplates, templateRefs, TemplateError, type TemplateContext } from '../dag/template.js';
 import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
 import { MAX_ISSUES } from '../dag/limits.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
@@ -25,6 +25,7 @@ import {
   type NodeState,
   type NodeStats,
   type NodeTry,
+  type MapRecord,
   type RetryRequest,
   type RetryResult,
   type RunInput,
@@ -37,7 +38,8 @@ import {
   type SlotRequest,
 } from './messages.js';
 import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
-import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost } from './node-execution.js';
+import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost, type ExecutionOutcome } from './node-execution.js';
+import { mapItems, MappedRun, mapProgress } from './mapped.js';
 
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -76,6 +78,8 @@ interface NodeRecord {
   /** Activity executions so far (pauses and retries in place each start one); activity ids are `<node>.<n>`. */
   executions: number;
   earlierTries: NodeTry[];
+  /** A mapped node's list length and chunk results (null for other nodes). */
+  map: MapRecord | null;
 }
 
 function quotedList(ids: readonly string[]): string {
@@ -157,6 +161,8 @@ export class PipelineRun {
   /** Scope of each running node as a whole; stopping after a failure cancels these. */
   private readonly nodeScopes = new Map<string, wf.CancellationScope>();
   private readonly inflight = new Map<string, Promise<void>>();
+  /** Mapped nodes running: pause and resume are forwarded to their chunks. */
+  private readonly mappedRuns = new Map<string, MappedRun>();
 
   /** `carry`: where the run's previous execution left off, when it continued as new. */
   constructor(
@@ -190,6 +196,7 @@ export class PipelineRun {
         outputs: from?.outputs ?? null,
         executions: from?.executions ?? 0,
         earlierTries: from?.earlierTries ?? [],
+        map: from?.map ?? null,
       });
       this.context.nodes[node.id] = { outputs: from?.outputs ?? null };
     });
@@ -270,6 +277,7 @@ export class PipelineRun {
       site: placeOf(r.spec.site),
       outputs: r.outputs,
       ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
+      ...(r.map ? { map: mapProgress(r.map) } : {}),
     };
   }
 
@@ -290,6 +298,10 @@ export class PipelineRun {
     this.paused = true;
     this.setStatus('paused');
     for (const scope of this.executionScopes.values()) scope.cancel();
+    for (const [id, mapped] of this.mappedRuns) {
+      mapped.pause();
+      this.scheduler.setActive(id, 'paused');
+    }
     this.tick++;
   }
 
@@ -297,6 +309,10 @@ export class PipelineRun {
     if (!this.paused || this.status !== 'paused') return;
     this.paused = false;
     this.setStatus('running');
+    for (const [id, mapped] of this.mappedRuns) {
+      mapped.resume();
+      this.scheduler.setActive(id, 'running');
+    }
     this.tick++;
   }
 
@@ -512,6 +528,7 @@ export class PipelineRun {
         // run's end stores); the rest are in this execution's history.
         outputs: needed.has(id) ? r.outputs : r.outputs?.state !== undefined ? { state: r.outputs.state } : null,
         earlierTries: r.earlierTries,
+        map: r.map,
       });
     });
     const carry: RunCarry = {
@@ -615,6 +632,7 @@ export class PipelineRun {
     if (r.startedAt !== null) {
       r.earlierTries.push({ state: lastState, attempt: r.attempt, startedAt: r.startedAt, endedAt: r.endedAt, error: r.error, stats: r.stats });
     }
+    // A mapped node keeps its chunk results: its chunks that fully succeeded are not run again.
     Object.assign(r, { attempt: 0, startedAt: null, endedAt: null, stats: emptyStats(), error: null, outputs: null });
     this.context.nodes[id] = { outputs: null };
   }
@@ -633,20 +651,28 @@ export class PipelineRun {
     this.inflight.set(node.id, done);
   }
 
-  /** One node: activity executions until it succeeds or fails for good; a mapped node runs its items in chunks (mapped.ts). */
+  /** One node: activity executions until it succeeds or fails for good; a mapped node runs its items in chunks (runMapped). */
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
-    const r = this.records.get(node.id)!;
+    const inputs: Record<string, Record<string, unknown>> = {};
+    for (const up of node.needs) inputs[up] = this.records.get(up)!.outputs ?? {};
+    const outcome = node.forEach === undefined ? await this.runSingle(node, inputs, nodeScope) : await this.runMapped(node, inputs, nodeScope);
+    if (outcome.state === 'succeeded') {
+      this.records.get(node.id)!.outputs = outcome.outputs;
+      this.context.nodes[node.id] = { outputs: outcome.outputs };
+      this.finishNode(node.id, 'succeeded');
+    } else if (outcome.state === 'failed') this.failNode(node.id, outcome.error);
+    else this.finishNode(node.id, 'cancelled');
+  }
+
+  private async runSingle(node: NodeSpec, inputs: Record<string, Record<string, unknown>>, nodeScope: wf.CancellationScope): Promise<ExecutionOutcome> {
     const savedState = Object.hasOwn(this.savedState, node.id) ? this.savedState[node.id] : undefined;
     const stallTimeoutMs = node.stallTimeout ?? this.spec.defaults?.stallTimeout;
     let config: Record<string, unknown>;
     try {
       config = resolveTemplates(node.config, this.context, 'config') as Record<string, unknown>;
     } catch (err) {
-      this.failNode(node.id, err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err));
-      return;
+      return { state: 'failed', error: err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err) };
     }
-    const inputs: Record<string, Record<string, unknown>> = {};
-    for (const up of node.needs) inputs[up] = this.records.get(up)!.outputs ?? {};
     const task: Omit<NodeTaskInput, 'checkpoint'> = {
       runId: this.info.workflowId,
       pipeline: this.input.pipeline,
@@ -659,13 +685,56 @@ export class PipelineRun {
       ...(stallTimeoutMs === undefined ? {} : { stallTimeoutMs }),
       ...(savedState === undefined ? {} : { state: savedState }),
     };
-    const outcome = await executeNode(task, node, this.spec.defaults, this.info.taskQueue, this.host(node.id), nodeScope);
-    if (outcome.state === 'succeeded') {
-      r.outputs = outcome.outputs;
-      this.context.nodes[node.id] = { outputs: outcome.outputs };
-      this.finishNode(node.id, 'succeeded');
-    } else if (outcome.state === 'failed') this.failNode(node.id, outcome.error);
-    else this.finishNode(node.id, 'cancelled');
+    return await executeNode(task, node, this.spec.defaults, this.info.taskQueue, this.host(node.id), nodeScope);
+  }
+
+  /** A mapped node: its list, then its chunks as child workflows (mapped.ts); outputs are the list's length and the dataset of instance outputs. */
+  private async runMapped(node: NodeSpec, inputs: Record<string, Record<string, unknown>>, nodeScope: wf.CancellationScope): Promise<ExecutionOutcome> {
+    const r = this.records.get(node.id)!;
+    let items: unknown[];
+    try {
+      items = mapItems(node, (template) => resolveTemplates(template, this.context, 'forEach'));
+    } catch (err) {
+      return { state: 'failed', error: err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err) };
+    }
+    // The config's templates read the item, params, the run and the outputs of the nodes they name: only those go to the chunks.
+    const named = new Set(templateRefs(node.config).flatMap(({ ref }) => (ref[0] === 'nodes' && ref[1] !== undefined ? [ref[1]] : [])));
+    const context: TemplateContext = {
+      params: this.context.params,
+      run: this.context.run,
+      nodes: Object.fromEntries([...named].filter((id) => Object.hasOwn(this.context.nodes, id)).map((id) => [id, this.context.nodes[id]!])),
+    };
+    // Each instance's task carries these: only what it can read from them, its upstream datasets, not a list of 100,000 items again.
+    const datasets = Object.fromEntries(Object.entries(inputs).map(([id, out]) => [id, out.dataset === undefined ? {} : { dataset: out.dataset }]));
+    r.executions++;
+    r.attempt = 1;
+    r.startedAt ??= now();
+    r.map ??= { items: items.length, chunks: [] };
+    this.scheduler.setActive(node.id, this.paused ? 'paused' : 'running');
+    this.tick++;
+    const mapped = new MappedRun({
+      runId: this.info.workflowId,
+      pipeline: this.input.pipeline,
+      spec: this.spec,
+      taskQueue: this.info.taskQueue,
+      node,
+      items,
+      context,
+      inputs: datasets,
+      stopOnFailure: this.onFailure === 'stop',
+      execution: r.executions,
+      record: r.map,
+      isPaused: () => this.paused,
+      report: (stats) => {
+        r.stats = stats;
+      },
+    });
+    this.mappedRuns.set(node.id, mapped);
+    try {
+      return await mapped.run(nodeScope);
+    } finally {
+      this.mappedRuns.delete(node.id);
+    }
   }
 
   /** How a node's executions reach its record, its state and the pause that cancels them. */

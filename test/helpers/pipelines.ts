@@ -28,6 +28,20 @@ export const testCatalog = makeCatalog([
     consumesDataset: false,
     producesDataset: false,
   },
+  {
+    type: 'test.list',
+    description: 'outputs `items`: a list of `count` objects { n, name }',
+    config: z.object({ count: z.number().int() }),
+    consumesDataset: false,
+    producesDataset: false,
+  },
+  {
+    type: 'test.item',
+    description: 'one instance of a mapped node: outputs what it was given (a test file decides which items fail)',
+    config: z.object({ n: z.number().int(), name: z.string().optional() }),
+    consumesDataset: false,
+    producesDataset: false,
+  },
 ]);
 
 /** Activities for the test-only node types. */
@@ -37,6 +51,11 @@ export const testActivities = {
     const failures = (task.config as { failures: number }).failures;
     if (attempt <= failures) throw ApplicationFailure.retryable(`flaky failure on attempt ${attempt}`, 'Flaky', { attempt, stats: { rowsIn: 0, rowsOut: 0 } });
     return { status: 'done', outputs: { succeededOnAttempt: attempt }, stats: { rowsIn: 0, rowsOut: 0 }, attempt };
+  },
+  'test.list': async (task: NodeTaskInput): Promise<NodeTaskResult> => {
+    const count = (task.config as { count: number }).count;
+    const items = Array.from({ length: count }, (_, n) => ({ n, name: `item-${n}` }));
+    return { status: 'done', outputs: { items }, stats: { rowsIn: 0, rowsOut: count }, attempt: Context.current().info.attempt };
   },
   'test.fail': async (task: NodeTaskInput): Promise<NodeTaskResult> => {
     throw ApplicationFailure.nonRetryable((task.config as { message: string }).message, 'TestFailure', { attempt: Context.current().info.attempt, stats: { rowsIn: 0, rowsOut: 0 } });

@@ -13,6 +13,7 @@ const node = (over: Partial<CarriedNode> = {}): CarriedNode => ({
   error: null,
   outputs: { dataset: { uri: 'file:///x', rows: 9 } },
   earlierTries: [],
+  map: null,
   ...over,
 });
 
@@ -23,6 +24,7 @@ test('a carried node unpacks to what was packed', () => {
     node({ state: 'skipped', skip: 'when', attempt: 0, startedAt: null, endedAt: null, executions: 0, stats: { rowsIn: 0, rowsOut: 0 }, outputs: null }),
     node({ state: 'skipped', skip: 'upstream', attempt: 0, startedAt: null, endedAt: null, executions: 0, stats: { rowsIn: 0, rowsOut: 0 }, outputs: null }),
     node({ state: 'cancelled', outputs: null }),
+    node({ state: 'failed', outputs: null, map: { items: 1500, chunks: [{ chunk: 0, items: 1000, byState: { succeeded: 1000 }, rowsIn: 0, rowsOut: 0, failures: [], bytes: 900 }, null] } }),
   ]) {
     assert.deepEqual(unpackNode(packNode(n)), n);
   }

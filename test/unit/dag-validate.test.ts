@@ -121,7 +121,7 @@ test('param defaults must match the declared type, and param names and types are
   );
   assert.deepEqual(errors, [
     "params.limit.default: expected number to match the param's type, got string",
-    'params.flag.type: expected one of "string", "number", "boolean", got "bool"',
+    'params.flag.type: expected one of "string", "number", "boolean", "list", got "bool"',
     'params["bad-name"]: expected a param name of letters, digits and _',
   ]);
 });

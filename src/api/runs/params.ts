@@ -1,9 +1,10 @@
 // Resolves a run's params against the params its pipeline declares: every problem is reported at once.
 import type { PipelineSpec } from '../../dag/spec.js';
+import { MAX_MAP_ITEMS } from '../../dag/limits.js';
 import { BadRequestError, type FieldError } from '../errors.js';
 
 function typeOf(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  return v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v;
 }
 
 /** Declared defaults filled in, unknown or mistyped params rejected; throws a BadRequestError listing each. */
@@ -18,6 +19,8 @@ export function resolveParams(declared: PipelineSpec['params'], given: Record<st
       errors.push({ path: `params.${name}`, message: `unknown param (declared: ${known.length ? known.join(', ') : 'none'})` });
     } else if (typeOf(value) !== spec.type || (spec.type === 'number' && !Number.isFinite(value))) {
       errors.push({ path: `params.${name}`, message: `expected ${spec.type}, got ${typeOf(value)}` });
+    } else if (Array.isArray(value) && value.length > MAX_MAP_ITEMS) {
+      errors.push({ path: `params.${name}`, message: `must list at most ${MAX_MAP_ITEMS} items, got ${value.length}` });
     } else {
       resolved[name] = value;
     }
