@@ -6,6 +6,8 @@
 // ratio to the baseline, and the largest history of any execution of the run.
 //   BENCH_DAG_SIZES=1000,10000   explicit node counts
 //   BENCH_DAG_PARALLEL=64        maxParallel of the pipelines and window of the baseline
+//   BENCH_DAG_MAPPED=100000      items of the mapped case (one `forEach` node; 0 skips it), whose
+//                                baseline runs the same activities in child workflows of 1,000
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +22,12 @@ import { installRuntime } from '../src/worker/runtime.js';
 import { unrestrictedPolicy } from '../src/worker/policy.js';
 import { startDevServer } from '../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
-import { SLUICE_PIPELINE, SLUICE_STATUS } from '../src/workflows/messages.js';
+import { MAP_CHUNK_ITEMS, MAP_INSTANCES_PER_CHUNK, SLUICE_PIPELINE, SLUICE_STATUS } from '../src/workflows/messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.BENCH_DAG_SIZES ?? '1000,10000').split(',').map(Number);
 const PARALLEL = Number(process.env.BENCH_DAG_PARALLEL ?? 64);
+const MAPPED = Number(process.env.BENCH_DAG_MAPPED ?? 100_000);
 const TASK_QUEUE = 'bench-dag';
 const BASELINE_QUEUE = 'bench-dag-baseline';
 
@@ -37,6 +40,19 @@ function fanOut(n: number): RunInput {
       { id: 'root', type: 'control.sleep', config: { ms: 0 } },
       ...Array.from({ length: n - 1 }, (_, i) => ({ id: `n${i + 1}`, type: 'control.sleep', needs: 'root', config: { ms: 0 } })),
     ],
+  };
+  const result = validatePipeline(spec, catalog);
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  return { pipeline: spec.name, version: 1, spec: result.spec, params: {} };
+}
+
+/** One mapped node of `n` no-op items. */
+function mapped(n: number): RunInput {
+  const spec = {
+    name: `mapped-${n}`,
+    maxParallel: PARALLEL,
+    recoveryWindow: 0,
+    nodes: [{ id: 'each', type: 'control.sleep', forEach: Array.from({ length: n }, () => 0), config: { ms: '{{ item }}' } }],
   };
   const result = validatePipeline(spec, catalog);
   if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('; '));
@@ -125,6 +141,23 @@ try {
         `sluice ${(run.ms / 1000).toFixed(1)}s ${perNode.toFixed(2)} ms/node, largest history ${run.history.toLocaleString('en')} events, ${run.outcome}`,
         `\n${''.padEnd(14)} baseline ${(base.ms / 1000).toFixed(1)}s ${(base.ms / n).toFixed(2)} ms/node, history ${base.history.toLocaleString('en')} events, ${base.outcome}`,
         `\n${''.padEnd(14)} ratio sluice/baseline ${(run.ms / base.ms).toFixed(2)} (target <= 1.05 at 1,000); ms/node vs the first size ${(perNode / perNodeAtFirst).toFixed(2)}x (target <= 1.5)`,
+      ].join(' '),
+    );
+    console.log(rows[rows.length - 1]);
+  }
+  if (MAPPED > 0) {
+    const input = mapped(MAPPED);
+    const id = `bench-dag-mapped-${MAPPED}-${Date.now()}`;
+    const run = await measure(client, id, () => client.workflow.execute('runPipeline', { taskQueue: TASK_QUEUE, workflowId: id, args: [input], typedSearchAttributes: [{ key: SLUICE_PIPELINE, value: input.pipeline }, { key: SLUICE_STATUS, value: 'running' }] }));
+    const chunksAtOnce = Math.max(1, Math.min(Math.ceil(MAPPED / MAP_CHUNK_ITEMS), Math.ceil(PARALLEL / MAP_INSTANCES_PER_CHUNK)));
+    const baseId = `bench-dag-baseline-mapped-${MAPPED}-${Date.now()}`;
+    const base = await measure(client, baseId, () => client.workflow.execute('baselineMapped', { taskQueue: BASELINE_QUEUE, workflowId: baseId, args: [MAPPED, PARALLEL, chunksAtOnce] }));
+    rows.push(
+      [
+        `${MAPPED.toLocaleString('en')} mapped`.padEnd(14),
+        `sluice ${(run.ms / 1000).toFixed(1)}s ${(run.ms / MAPPED).toFixed(2)} ms/item, largest history ${run.history.toLocaleString('en')} events, ${run.outcome}`,
+        `\n${''.padEnd(14)} baseline ${(base.ms / 1000).toFixed(1)}s ${(base.ms / MAPPED).toFixed(2)} ms/item, largest history ${base.history.toLocaleString('en')} events, ${base.outcome}`,
+        `\n${''.padEnd(14)} ratio sluice/baseline ${(run.ms / base.ms).toFixed(2)}; ${chunksAtOnce} chunks of ${MAP_CHUNK_ITEMS.toLocaleString('en')} at once`,
       ].join(' '),
     );
     console.log(rows[rows.length - 1]);
