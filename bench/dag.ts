@@ -25,7 +25,7 @@ import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { MAP_CHUNK_ITEMS, MAP_INSTANCES_PER_CHUNK, SLUICE_PIPELINE, SLUICE_STATUS } from '../src/workflows/messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SIZES = (process.env.BENCH_DAG_SIZES ?? '1000,10000').split(',').map(Number);
+const SIZES = (process.env.BENCH_DAG_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);
 const PARALLEL = Number(process.env.BENCH_DAG_PARALLEL ?? 64);
 const MAPPED = Number(process.env.BENCH_DAG_MAPPED ?? 100_000);
 const TASK_QUEUE = 'bench-dag';
