@@ -10,6 +10,7 @@ import { temporalEnv, uniqueName, waitFor, type TemporalTestEnv } from './helper
 import { progressOf, spec, startRun, testActivities } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { StagingStore } from '../src/activities/staging.js';
+import { getRunView } from '../src/api/runs/view.js';
 import type { DatasetRef } from '../src/kit/dataset.js';
 import { MAP_CHUNK_ITEMS, type RunProgress } from '../src/workflows/messages.js';
 import type { NodeTaskInput, NodeTaskResult } from '../src/workflows/node-task.js';
@@ -197,6 +198,24 @@ describe('mapped nodes', () => {
     await assert.rejects(again.result());
     assert.equal((await progressOf(again)).nodes.each!.state, 'cancelled');
     assert.equal((await env.client.workflow.getHandle(againChunk).describe()).status.name, 'CANCELLED');
+  });
+
+  test('the run view adds what the running chunks have done so far', async () => {
+    const s = spec({
+      name: uniqueName('map-live'),
+      maxParallel: 4,
+      nodes: [{ id: 'each', type: 'control.sleep', forEach: Array.from({ length: 40 }, () => 150), config: { ms: '{{ item }}' } }],
+    });
+    const handle = await startRun(env.client, taskQueue, s);
+    const live = await waitFor(async () => {
+      const view = await getRunView(env.client, handle.workflowId);
+      const map = view.nodes.each?.map;
+      return map && map.chunksDone === 0 && (map.byState.succeeded ?? 0) >= 8 ? view.nodes.each! : null;
+    }, 'items of the running chunk counted');
+    assert.deepEqual(live.map!.running, [`${handle.workflowId}/each/chunk-0.1`]);
+    assert.ok(live.map!.byState.succeeded! < 40);
+    const result = (await handle.result()) as RunProgress;
+    assert.deepEqual(result.nodes.each!.map, { items: 40, chunks: 1, chunksDone: 1, byState: { succeeded: 40 } });
   });
 
   test('a list param feeds forEach; an empty list succeeds with an empty dataset', async () => {

@@ -129,6 +129,16 @@ export const nodeView = z.object({
     )
     .optional()
     .describe('how earlier tries of this node ended, oldest first, when the run was retried in place'),
+  map: z
+    .object({
+      items: z.number().int(),
+      chunks: z.number().int(),
+      chunksDone: z.number().int(),
+      byState: z.partialRecord(z.enum(NODE_STATES), z.number().int()).describe('items by state: the ended chunks, plus what the running chunks answer'),
+      running: z.array(z.string()).optional().describe('workflow ids of the chunks running now (child workflows, in the Temporal Web UI)'),
+    })
+    .optional()
+    .describe('a mapped node (forEach): its items and how far they have got'),
 });
 
 export const runResponse = z.object({

@@ -7,6 +7,7 @@ import * as wf from '@temporalio/workflow';
 import { resolveTemplates, TemplateError } from '../dag/template.js';
 import type { NodeState } from '../dag/vocabulary.js';
 import {
+  chunkProgressQuery,
   GATHER_MAPPED_ACTIVITY,
   pauseSignal,
   resumeSignal,
@@ -54,6 +55,7 @@ export async function runMapChunk(input: MapChunkInput): Promise<MapChunkResult>
   const chunk = new MapChunk(input);
   wf.setHandler(pauseSignal, () => chunk.pause());
   wf.setHandler(resumeSignal, () => chunk.resume());
+  wf.setHandler(chunkProgressQuery, () => chunk.result(0));
   return await chunk.execute();
 }
 
@@ -110,7 +112,7 @@ class MapChunk {
     return this.result(part.bytes);
   }
 
-  private result(bytes: number): MapChunkResult {
+  result(bytes: number): MapChunkResult {
     const byState: Partial<Record<NodeState, number>> = {};
     const failures: MapChunkResult['failures'] = [];
     let rowsIn = 0;

@@ -38,7 +38,7 @@ function sealActivity(): SealActivity {
   })[SEAL_MAPPED_ACTIVITY]!;
 }
 
-export function mapProgress(map: MapRecord): MapProgress {
+export function mapProgress(map: MapRecord, running: readonly string[] = []): MapProgress {
   const byState: Partial<Record<NodeState, number>> = {};
   let chunksDone = 0;
   for (const c of map.chunks) {
@@ -46,7 +46,7 @@ export function mapProgress(map: MapRecord): MapProgress {
     chunksDone++;
     for (const [state, n] of Object.entries(c.byState) as [NodeState, number][]) byState[state] = (byState[state] ?? 0) + n;
   }
-  return { items: map.items, chunks: map.chunks.length, chunksDone, byState };
+  return { items: map.items, chunks: map.chunks.length, chunksDone, byState, ...(running.length > 0 ? { running: [...running] } : {}) };
 }
 
 function fullySucceeded(c: MapChunkResult | null): boolean {
@@ -83,6 +83,11 @@ export interface MappedRunSetup {
 /** Runs the chunks of one mapped node that have not fully succeeded; forwards pause and resume to the running ones. */
 export class MappedRun {
   private readonly children = new Map<number, wf.ChildWorkflowHandle<typeof runMapChunk>>();
+
+  /** Workflow ids of the chunks running now. */
+  running(): string[] {
+    return [...this.children.values()].map((child) => child.workflowId);
+  }
   private readonly scopes = new Map<number, wf.CancellationScope>();
   private tick = 0;
 

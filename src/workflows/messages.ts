@@ -41,6 +41,8 @@ export interface MapProgress {
   chunks: number;
   chunksDone: number;
   byState: Partial<Record<NodeState, number>>;
+  /** Workflow ids of the chunks running now: the API adds what their `chunkProgress` query says to byState. */
+  running?: string[];
 }
 
 /** How one try of a node ended before the run was retried in place. */
@@ -281,6 +283,9 @@ export interface SealMappedInput {
   rows: number;
   bytes: number;
 }
+
+/** A running chunk's instances so far (the same shape as its result; `bytes` 0 until it ends). */
+export const chunkProgressQuery = defineQuery<MapChunkResult>('chunkProgress');
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

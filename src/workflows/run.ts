@@ -277,7 +277,7 @@ export class PipelineRun {
       site: placeOf(r.spec.site),
       outputs: r.outputs,
       ...(r.earlierTries.length > 0 ? { earlierTries: r.earlierTries } : {}),
-      ...(r.map ? { map: mapProgress(r.map) } : {}),
+      ...(r.map ? { map: mapProgress(r.map, this.mappedRuns.get(id)?.running()) } : {}),
     };
   }
 

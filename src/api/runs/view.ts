@@ -12,6 +12,7 @@ import { readRunHistory } from './history.js';
 import { buildHistoryView } from './history-view.js';
 import { hasPollers, overlayPendingActivities, slotWaiting } from './pending.js';
 import { runStatus } from './status.js';
+import { overlayRunningChunks } from './chunks.js';
 
 /**
  * How long the progress query may take before the view is built from history instead. A worker
@@ -153,7 +154,7 @@ export async function getFullRunView(client: Client, runId: string, described?: 
     if (status === 'failed' && !view.error) view.error = await closedRunError(handle);
     if (status !== 'failed') view.error = null;
   } else {
-    await overlayPendingActivities(client, desc, view.nodes);
+    await Promise.all([overlayPendingActivities(client, desc, view.nodes), overlayRunningChunks(client, view.nodes)]);
     if (view.status === 'queued') view.waiting = (await slotWaiting(client, desc)) ?? view.waiting ?? 'waits for a concurrency slot';
   }
   if (view.status !== 'queued') delete view.waiting;
