@@ -29,7 +29,7 @@ const wanted = (name: string): boolean => only.size === 0 || only.has(name);
 async function save(name: string, handle: WorkflowHandle): Promise<void> {
   await handle.result().catch(() => undefined);
   // The CLI's JSON export is the format historyFromJSON reads back.
-  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', server.address, '--namespace', env.namespace, '--workflow-id', handle.workflowId, '--output', 'json']);
+  const json = execFileSync(temporalCliPath(), ['workflow', 'show', '--address', server.address, '--namespace', env.namespace, '--workflow-id', handle.workflowId, '--output', 'json'], { maxBuffer: 256 * 1024 * 1024 });
   fs.writeFileSync(path.join(out, `${name}.json`), json);
   console.log(`recorded ${name} (${(JSON.parse(json.toString()) as { events: unknown[] }).events.length} events)`);
 }
@@ -124,6 +124,25 @@ try {
         { id: 'side', type: 'control.sleep', needs: ['root'], config: { ms: 300 } },
       ],
     })));
+  }
+
+  if (wanted('mapped') || wanted('mapped-chunk')) {
+    // A mapped node of 1,050 items (two chunks, the second of 50: the one recorded), paused and resumed while its chunks run.
+    const mapped = await startRun(env.client, taskQueue, spec({
+      name: 'mapped', maxParallel: 32,
+      nodes: [
+        { id: 'first', type: 'control.sleep', config: { ms: 1 } },
+        { id: 'each', type: 'control.sleep', needs: 'first', forEach: Array.from({ length: 1050 }, (_, i) => (i % 10 === 0 ? 300 : 0)), config: { ms: '{{ item }}' } },
+        { id: 'after', type: 'control.sleep', needs: 'each', config: { ms: '{{ nodes.each.outputs.items }}' } },
+      ],
+    }));
+    await waitFor(async () => ((await progressOf(mapped)).nodes.each!.map?.running?.length ?? 0) > 0, 'chunks to run');
+    await mapped.signal('pause');
+    await new Promise((r) => setTimeout(r, 500));
+    await mapped.signal('resume');
+    await mapped.result();
+    if (wanted('mapped')) await save('mapped', mapped);
+    if (wanted('mapped-chunk')) await save('mapped-chunk', env.client.workflow.getHandle(`${mapped.workflowId}/each/chunk-1.1`));
   }
 
   if (wanted('concurrency-queued') || wanted('concurrency-cancelled')) {

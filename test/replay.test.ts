@@ -12,7 +12,7 @@ import { workflowBundle } from './helpers/worker.js';
 const dir = path.join(import.meta.dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
-test('recorded histories exist for the main paths of runPipeline', () => {
+test('recorded histories exist for the main paths of runPipeline and runMapChunk', () => {
   assert.deepEqual(files, [
     'cancelled.json',
     'concurrency-cancelled.json',
@@ -20,6 +20,8 @@ test('recorded histories exist for the main paths of runPipeline', () => {
     'continue-then-close.json',
     'diamond.json',
     'etl-pause-resume.json',
+    'mapped-chunk.json',
+    'mapped.json',
     'node-fails.json',
     'retry-in-place.json',
     'retry-then-succeed.json',
