@@ -66,9 +66,12 @@ test('the concurrency histories wait for a slot behind the patch that guards it;
 
 for (const file of files) {
   test(`replaying ${file} with the current workflow code is deterministic`, async () => {
-    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+    const json = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { events: { startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId: string } }[] };
+    const history = historyFromJSON(json);
     assert.ok((history.events?.length ?? 0) > 5, 'a real history');
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: file }, history);
+    // A run's chunk ids start with its own id (`<run>/<node>/chunk-<k>.<n>`): replay under the id it was recorded with.
+    const child = json.events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes;
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: file }, history, child?.workflowId.split('/')[0]);
   });
 }
 
