@@ -8,6 +8,8 @@ import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTest
 import { progressOf, spec, startRun } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import type { RunProgress } from '../src/workflows/messages.js';
+import type { DatasetRef } from '../src/kit/dataset.js';
+import { StagingStore } from '../src/activities/staging.js';
 
 let env: TemporalTestEnv;
 let db: TestDatabase;
@@ -66,4 +68,32 @@ test('a site node waits for its site worker, then runs there with the site secre
   assert.equal(fs.readdirSync(central.stagingDir).length, 0, 'nothing was staged on the central worker');
   const copied = await db.pool.query(`select count(*)::int as n from copied_rows`);
   assert.equal(copied.rows[0].n, 500);
+});
+
+test('a mapped site node runs every instance on the site worker; only their outputs reach the central dataset', async () => {
+  siteWorker ??= await startWorker(env.address, { namespace: env.namespace, taskQueue, site, env: { ...process.env, ACME_DB: db.url } });
+  const s = spec({
+    name: uniqueName('site-mapped'),
+    nodes: [
+      {
+        id: 'extract',
+        type: 'postgres.read',
+        site,
+        forEach: [0, 1, 2],
+        config: { connection: { $secret: 'ACME_DB' }, query: 'select id, label from source_rows where id % 3 = $1 order by id', params: ['{{ item }}'], batchSize: 100 },
+      },
+    ],
+  });
+  const result = (await (await startRun(env.client, taskQueue, s)).result()) as RunProgress;
+  assert.equal(result.status, 'completed', result.error ?? '');
+  assert.equal(result.nodes.extract!.stats.rowsOut, 500);
+  const gathered = result.nodes.extract!.outputs!.dataset as DatasetRef;
+  assert.ok(fileURLToPath(gathered.uri).startsWith(central.stagingDir), 'the gathered outputs are a central dataset');
+  const rows = await new StagingStore(central.stagingDir).readPart(gathered, 0);
+  assert.deepEqual(rows.map((r) => (r.outputs as { dataset: DatasetRef }).dataset.rows), [166, 167, 167]);
+  for (const row of rows) {
+    const instance = (row.outputs as { dataset: DatasetRef }).dataset;
+    assert.ok(fileURLToPath(instance.uri).startsWith(siteWorker.stagingDir), `instance ${String(row.index)} staged on the site`);
+    assert.match(instance.uri, /\/extract(%5B|\[)\d(%5D|\])\/?$/, 'each instance has its own dataset');
+  }
 });
