@@ -4,7 +4,7 @@
 // and seals the dataset of instance outputs once every chunk has. Deterministic code only.
 import * as wf from '@temporalio/workflow';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
-import type { TemplateContext } from '../dag/template.js';
+import { templateRefs, type TemplateContext } from '../dag/template.js';
 import type { NodeState } from '../dag/vocabulary.js';
 import { MAX_MAP_ITEMS } from '../dag/limits.js';
 import {
@@ -61,6 +61,46 @@ export function mapItems(node: NodeSpec, resolve: (template: string) => unknown)
   }
   if (list.length > MAX_MAP_ITEMS) throw new Error(`forEach: ${list.length} items; a mapped node takes at most ${MAX_MAP_ITEMS}`);
   return list;
+}
+
+/**
+ * What a mapped node's chunks need of the run's template context: only the params and output fields
+ * its config names (each chunk's start holds a copy, so a big list elsewhere in the outputs or params
+ * is not copied into the run's history once per chunk).
+ */
+export function contextFor(config: Record<string, unknown>, ctx: TemplateContext): TemplateContext {
+  const pruned: TemplateContext = { params: {}, nodes: {}, run: ctx.run };
+  for (const { ref } of templateRefs(config)) {
+    const [root, name, ...rest] = ref;
+    if (name === undefined) continue;
+    if (root === 'params' && Object.hasOwn(ctx.params, name)) pruned.params[name] = ctx.params[name];
+    if (root === 'nodes' && rest[0] === 'outputs' && Object.hasOwn(ctx.nodes, name)) {
+      const outputs = ctx.nodes[name]!.outputs;
+      if (outputs === null) {
+        pruned.nodes[name] ??= { outputs: null };
+        continue;
+      }
+      pruned.nodes[name] = { outputs: pruned.nodes[name]?.outputs ?? {} };
+      copyPath(outputs, rest.slice(1), pruned.nodes[name].outputs!);
+    }
+  }
+  return pruned;
+}
+
+/** Copies the value at `fields` of `from` into `into`, creating the objects on the way; a missing field copies nothing. */
+function copyPath(from: unknown, fields: string[], into: Record<string, unknown>): void {
+  let source = from;
+  let target = into;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (typeof source !== 'object' || source === null || !Object.hasOwn(source, field)) return;
+    source = (source as Record<string, unknown>)[field];
+    if (i === fields.length - 1) target[field] = source;
+    else {
+      const next = target[field];
+      target = (typeof next === 'object' && next !== null ? next : (target[field] = {})) as Record<string, unknown>;
+    }
+  }
 }
 
 export interface MappedRunSetup {

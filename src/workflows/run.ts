@@ -6,7 +6,7 @@ import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType, ApplicationFailure } from '@temporalio/common';
 import { DagScheduler } from '../dag/scheduler.js';
 import { packNode, unpackNode, type RunCarry } from './carry.js';
-import { evaluateWhen, resolveTemplates, templateRefs, TemplateError, type TemplateContext } from '../dag/template.js';
+import { evaluateWhen, resolveTemplates, TemplateError, type TemplateContext } from '../dag/template.js';
 import { NODE_STATES, placeOf } from '../dag/vocabulary.js';
 import { MAX_ISSUES } from '../dag/limits.js';
 import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
@@ -39,7 +39,7 @@ import {
 } from './messages.js';
 import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
 import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost, type ExecutionOutcome } from './node-execution.js';
-import { mapItems, MappedRun, mapProgress } from './mapped.js';
+import { contextFor, mapItems, MappedRun, mapProgress } from './mapped.js';
 
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -697,13 +697,8 @@ export class PipelineRun {
     } catch (err) {
       return { state: 'failed', error: err instanceof TemplateError ? `${err.path}: ${err.message}` : errorMessage(err) };
     }
-    // The config's templates read the item, params, the run and the outputs of the nodes they name: only those go to the chunks.
-    const named = new Set(templateRefs(node.config).flatMap(({ ref }) => (ref[0] === 'nodes' && ref[1] !== undefined ? [ref[1]] : [])));
-    const context: TemplateContext = {
-      params: this.context.params,
-      run: this.context.run,
-      nodes: Object.fromEntries([...named].filter((id) => Object.hasOwn(this.context.nodes, id)).map((id) => [id, this.context.nodes[id]!])),
-    };
+    // Only the params and output fields the config names go to the chunks.
+    const context = contextFor(node.config, this.context);
     // Each instance's task carries these: only what it can read from them, its upstream datasets, not a list of 100,000 items again.
     const datasets = Object.fromEntries(Object.entries(inputs).map(([id, out]) => [id, out.dataset === undefined ? {} : { dataset: out.dataset }]));
     r.executions++;
