@@ -117,6 +117,10 @@ describe('mapped nodes', () => {
       nodes: [{ id: 'each', type: 'test.item', forEach: Array.from({ length: 2_100 }, (_, n) => n), config: { n: '{{ item }}' } }],
     });
     const handle = await startRun(env.client, taskQueue, s);
+    // Each chunk gets its own 1,000 items, not the node's whole list.
+    await waitFor(() => exists(`${handle.workflowId}/each/chunk-0.1`), 'the first chunk to start');
+    const chunkInput = (await env.client.workflow.getHandle(`${handle.workflowId}/each/chunk-0.1`).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
+    assert.ok(chunkInput.length < 40_000, `chunk input of ${chunkInput.length} bytes`);
     const failed = await waitFor(async () => {
       const p = await progressOf(handle);
       return p.status === 'failed' ? p : null;

@@ -208,10 +208,12 @@ export class MappedRun {
     const { setup } = this;
     const first = k * MAP_CHUNK_ITEMS;
     const paused = setup.isPaused();
+    // The node without its list: a list written in the spec would otherwise go to every chunk whole.
+    const { forEach: _list, ...node } = setup.node;
     const input: MapChunkInput = {
       runId: setup.runId,
       pipeline: setup.pipeline,
-      node: setup.node,
+      node,
       defaults: setup.spec.defaults,
       taskQueue: setup.taskQueue,
       chunk: k,
