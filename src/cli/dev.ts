@@ -118,6 +118,8 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       logger: logger.child({ site: CENTRAL }),
       // Shares the API's store: the embedded database serves one connection only.
       metadata: api.store,
+      // Notifications link to the run in this API.
+      env: { ...process.env, SLUICE_PUBLIC_URL: process.env.SLUICE_PUBLIC_URL ?? api.url },
     });
     const running = worker.run();
     stops.push(async () => {

@@ -40,6 +40,10 @@ export const MAX_KEY_LENGTH = 128;
 export const MAX_NODES = 10_000;
 /** Items of one mapped node (`forEach`): each runs as its own node activity. */
 export const MAX_MAP_ITEMS = 100_000;
+/** `notify` entries of one spec. */
+export const MAX_NOTIFY = 10;
+/** Longest webhook URL. */
+export const MAX_URL_LENGTH = 2_048;
 /** Declared params in one spec. */
 export const MAX_PARAMS = 256;
 

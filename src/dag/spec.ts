@@ -7,6 +7,8 @@ import {
   MAX_DESCRIPTION_LENGTH,
   MAX_INT32,
   MAX_MAP_ITEMS,
+  MAX_NOTIFY,
+  MAX_URL_LENGTH,
   MAX_NODE_ID_LENGTH,
   MAX_NODE_TYPE_LENGTH,
   MAX_NODES,
@@ -16,7 +18,8 @@ import {
   MAX_SHORT_TEXT_LENGTH,
   MAX_SITE_LENGTH,
 } from './limits.js';
-import { CENTRAL } from './vocabulary.js';
+import { CENTRAL, NOTIFY_EVENTS } from './vocabulary.js';
+import { SECRET_NAME_PATTERN } from './secret.js';
 
 export const PIPELINE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 export const PARAM_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -113,6 +116,31 @@ export const nodeSpecSchema = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
 });
 
+const secretRefSchema = z.strictObject({
+  $secret: z.string().regex(SECRET_NAME_PATTERN, 'expected a secret name of upper-case letters, digits and _ (like HOOK_KEY)'),
+});
+
+// An http(s) URL as written, or a secret holding one (a Slack webhook URL is itself a credential).
+const hookUrlSchema = z.union(
+  [
+    z
+      .string()
+      .max(MAX_URL_LENGTH)
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'expected an http or https URL'),
+    secretRefSchema,
+  ],
+  { error: 'expected an http or https URL, or { $secret: NAME } naming one' },
+);
+
+/** Where a run's events are sent: a webhook (JSON, signed when `secret` is set) or a Slack incoming webhook. */
+export const notifySpecSchema = z
+  .strictObject({
+    on: z.array(z.enum(NOTIFY_EVENTS, { error: `expected one of ${NOTIFY_EVENTS.join(', ')}` })).min(1).max(NOTIFY_EVENTS.length),
+    webhook: z.strictObject({ url: hookUrlSchema, secret: secretRefSchema.optional() }).optional(),
+    slack: z.strictObject({ url: hookUrlSchema }).optional(),
+  })
+  .refine((n) => (n.webhook === undefined) !== (n.slack === undefined), 'expected exactly one of webhook or slack');
+
 /** What a start does when the pipeline already runs `limit` runs: wait its turn, start nothing, or answer 409. */
 export const ON_CONFLICT = ['queue', 'skip', 'fail'] as const;
 
@@ -148,6 +176,9 @@ export const pipelineSpecSchema = z.strictObject({
   recoveryWindow: durationSchema.optional(),
   // At most `limit` runs of this pipeline at once, across every API process (default: no limit).
   concurrency: concurrencySpecSchema.optional(),
+  // Who is told when a run succeeds, fails, pauses, is cancelled, or is still open `sla` after it started.
+  notify: z.array(notifySpecSchema).max(MAX_NOTIFY).optional(),
+  sla: positiveDuration.optional(),
   nodes: z.array(nodeSpecSchema).min(1).max(MAX_NODES),
 });
 
@@ -157,3 +188,4 @@ export type NodeSpec = PipelineSpec['nodes'][number];
 export type RetrySpec = z.output<typeof retrySpecSchema>;
 export type ParamSpec = z.output<typeof paramSpecSchema>;
 export type ConcurrencySpec = z.output<typeof concurrencySpecSchema>;
+export type NotifySpec = z.output<typeof notifySpecSchema>;

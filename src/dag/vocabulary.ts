@@ -30,3 +30,7 @@ export function workerOf(site: string | null | undefined): string {
 
 /** Failure types of errors that retrying cannot fix (the connector kit's ConfigError and DataError). */
 export const ERROR_TYPES = { config: 'ConfigError', data: 'DataError', policy: 'PolicyError' } as const;
+
+/** What a pipeline's `notify` entries can be told of: the run completed, failed, paused or was cancelled, or is still open past its `sla`. */
+export const NOTIFY_EVENTS = ['succeeded', 'failed', 'paused', 'cancelled', 'slaMissed'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];

@@ -17,6 +17,7 @@ import { metadataStore, type CentralStore } from './metadata.js';
 import { saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
+import { notifyActivities } from './notify.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
@@ -79,6 +80,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...(setup.site ? {} : slotActivities(openMetadata, env.DATABASE_URL, logger)),
     // Mapped nodes gather their instances' outputs into a dataset of the central store.
     ...(setup.site ? {} : gatherActivities(staging)),
+    // Runs tell their notify targets of their events from the central workers.
+    ...(setup.site ? {} : notifyActivities(env, policy, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;

@@ -3,7 +3,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { NodeState, RunStatus } from '../dag/vocabulary.js';
-import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
+import type { NodeSpec, NotifySpec, PipelineSpec } from '../dag/spec.js';
+import type { NotifyEvent } from '../dag/vocabulary.js';
 import type { TemplateContext } from '../dag/template.js';
 
 export type { NodeState, RunStatus };
@@ -282,6 +283,35 @@ export interface SealMappedInput {
   parts: number;
   rows: number;
   bytes: number;
+}
+
+/** The child workflow that delivers one event of a run to its `notify` targets (notify.ts), and the activity that sends to one. */
+export const NOTIFY_WORKFLOW_TYPE = 'sendNotification';
+export const NOTIFY_ACTIVITY = 'sluice.notify';
+
+/** What a run tells its notify targets (the webhook body; Slack gets it as one line of text). */
+export interface Notification {
+  event: NotifyEvent;
+  runId: string;
+  pipeline: string;
+  version: number;
+  status: RunStatus;
+  startedAt: string;
+  at: string;
+  error: string | null;
+  /** The first failed nodes, with their errors. */
+  failedNodes: { id: string; error: string | null }[];
+  /** The pipeline's sla in ms, on slaMissed. */
+  slaMs?: number;
+}
+
+/** One delivery: the event to the `notify` entry at `index` (secrets still as { $secret } references). */
+export interface NotifyTask {
+  notification: Notification;
+  target: NotifySpec;
+  index: number;
+  /** Unique per event and target: the receiver can drop a repeated delivery (Sluice-Delivery header). */
+  delivery: string;
 }
 
 /** A running chunk's instances so far (the same shape as its result; `bytes` 0 until it ends). */

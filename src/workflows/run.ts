@@ -25,6 +25,7 @@ import {
   type NodeState,
   type NodeStats,
   type NodeTry,
+  type Notification,
   type MapRecord,
   type RetryRequest,
   type RetryResult,
@@ -40,6 +41,8 @@ import {
 import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
 import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost, type ExecutionOutcome } from './node-execution.js';
 import { contextFor, mapItems, MappedRun, mapProgress } from './mapped.js';
+import { Notifier } from './notify.js';
+import type { NotifyEvent } from '../dag/vocabulary.js';
 
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -54,6 +57,8 @@ const RECOVERY_PATCH = 'retry-in-place';
 const CONCURRENCY_PATCH = 'concurrency-slots';
 /** Longest wait between two retries of a failing sluice.acquireSlot (its database unreachable); a queued one says its own. */
 const SLOT_RETRY_MAX_MS = 10_000;
+/** Guards notifications and the sla timer; asked only when the spec has `notify`, so older histories never meet it. */
+const NOTIFY_PATCH = 'notifications';
 /** Guards continuing as new when a run's history grows long (runs recorded before ran in one execution). */
 const SEGMENT_PATCH = 'continue-as-new-segments';
 /**
@@ -61,6 +66,9 @@ const SEGMENT_PATCH = 'continue-as-new-segments';
  * new. Each node costs at most ~6 events and at most 64 run at once, so no execution passes 10,000.
  */
 export const SEGMENT_EVENTS = 8_000;
+
+/** The run statuses that are events for `notify`. */
+const STATUS_EVENTS: Partial<Record<RunStatus, NotifyEvent>> = { completed: 'succeeded', failed: 'failed', paused: 'paused', cancelled: 'cancelled' };
 
 type SaveStateActivity = (input: SaveStateInput) => Promise<unknown>;
 type AcquireSlotActivity = (input: SlotRequest) => Promise<SlotGrant>;
@@ -142,6 +150,11 @@ export class PipelineRun {
   private readonly slotCarried: boolean;
   /** This execution's number among the run's executions (1 unless it continued as new). */
   private readonly segments: number;
+  /** Whether the run tells `notify` targets of its events (spec `notify`, under its patch). */
+  private readonly notifying: boolean;
+  private readonly notifier: Notifier;
+  private slaMissed: boolean;
+  private slaScope: wf.CancellationScope | null = null;
   /** Whether this execution may continue as new; decided (and patch-marked) once its history is long. */
   private segmenting: boolean | null = null;
 
@@ -179,6 +192,9 @@ export class PipelineRun {
     this.readFrom = carry?.slot ? new Date(carry.slot.readFrom) : this.info.startTime;
     this.startedAt = carry?.startedAt ?? now();
     this.segments = (carry?.segments ?? 0) + 1;
+    this.notifying = this.spec.notify !== undefined && wf.patched(NOTIFY_PATCH);
+    this.notifier = new Notifier(this.spec, this.info.workflowId, this.segments);
+    this.slaMissed = carry?.slaMissed ?? false;
     const carried = carry?.nodes.map(unpackNode);
     this.scheduler = carried
       ? DagScheduler.restore(this.spec.nodes, carried.map((n) => n.state), carried.map((n) => n.skip))
@@ -364,6 +380,7 @@ export class PipelineRun {
    */
   async execute(): Promise<RunResult> {
     let continuing = false;
+    this.watchSla();
     try {
       return await this.run();
     } catch (err) {
@@ -373,7 +390,51 @@ export class PipelineRun {
     } finally {
       // Every way to close gives the slot back on its own; this catches any other.
       if (this.slotted && !continuing) await this.giveSlotBack();
+      if (this.notifying) {
+        this.slaScope?.cancel();
+        // The deliveries outlive the run, but must have started before it closes.
+        await this.notifier.flush();
+      }
     }
+  }
+
+  /** With `sla` and a target for slaMissed: once the run is still queued, running or paused that long after it started, says so (once). */
+  private watchSla(): void {
+    const sla = this.spec.sla;
+    if (!this.notifying || sla === undefined || this.slaMissed || !this.notifier.wants('slaMissed')) return;
+    const due = Date.parse(this.startedAt) + sla - Date.now();
+    this.slaScope = new wf.CancellationScope();
+    this.slaScope
+      .run(() => wf.sleep(Math.max(1, due)))
+      .then(
+        () => {
+          if (!(this.status === 'queued' || this.status === 'running' || this.status === 'paused')) return;
+          this.slaMissed = true;
+          this.notifier.send(this.notification('slaMissed'));
+        },
+        () => undefined,
+      );
+  }
+
+  /** What the run tells its notify targets of `event`, as of now. */
+  private notification(event: NotifyEvent): Notification {
+    const failedNodes = this.scheduler
+      .nodeIds()
+      .filter((id) => this.scheduler.state(id) === 'failed')
+      .slice(0, 5)
+      .map((id) => ({ id, error: this.records.get(id)!.error }));
+    return {
+      event,
+      runId: this.info.workflowId,
+      pipeline: this.input.pipeline,
+      version: this.input.version,
+      status: this.status,
+      startedAt: this.startedAt,
+      at: now(),
+      error: this.error,
+      failedNodes,
+      ...(event === 'slaMissed' && this.spec.sla !== undefined ? { slaMs: this.spec.sla } : {}),
+    };
   }
 
   private async run(): Promise<RunResult> {
@@ -538,6 +599,7 @@ export class PipelineRun {
       nodes,
       // A run with a slot keeps it, and the marks it read when it got it (the input's state below).
       ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
+      ...(this.slaMissed ? { slaMissed: true } : {}),
     };
     const input: RunInput = this.slotted ? { ...this.input, state: this.savedState } : this.input;
     // Two arguments, two payloads: the spec and the carry each stay within Temporal's payload limit.
@@ -606,8 +668,11 @@ export class PipelineRun {
   }
 
   private setStatus(status: RunStatus): void {
+    const changed = status !== this.status;
     this.status = status;
     wf.upsertSearchAttributes([{ key: SLUICE_STATUS, value: status }]);
+    const event = changed && this.notifying ? STATUS_EVENTS[status] : undefined;
+    if (event) this.notifier.send(this.notification(event));
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
