@@ -8,6 +8,8 @@
 //   BENCH_DAG_PARALLEL=64        maxParallel of the pipelines and window of the baseline
 //   BENCH_DAG_MAPPED=100000      items of the mapped case (one `forEach` node; 0 skips it), whose
 //                                baseline runs the same activities in child workflows of 1,000
+//   BENCH_DAG_WARMUP=200         nodes of an untimed run of each workflow first (0: none), so that
+//                                neither side pays the process's JIT warm-up in its timed runs
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.BENCH_DAG_SIZES ?? '1000,10000').split(',').map(Number).filter((n) => n > 0);
 const PARALLEL = Number(process.env.BENCH_DAG_PARALLEL ?? 64);
 const MAPPED = Number(process.env.BENCH_DAG_MAPPED ?? 100_000);
+const WARMUP = Number(process.env.BENCH_DAG_WARMUP ?? 200);
 const TASK_QUEUE = 'bench-dag';
 const BASELINE_QUEUE = 'bench-dag-baseline';
 
@@ -113,24 +116,30 @@ const baseline = await Worker.create({
 });
 const running = Promise.all([sluice.run(), baseline.run()]);
 
-console.log(`bench:dag — fan-out of no-op nodes, maxParallel ${PARALLEL}, ${os.cpus().length} cores`);
+console.log(`bench:dag — fan-out of no-op nodes, maxParallel ${PARALLEL}, ${os.cpus().length} cores${WARMUP > 0 ? `, after an untimed warm-up of ${WARMUP} nodes each` : ''}`);
 const rows: string[] = [];
 let perNodeAtFirst: number | null = null;
+function startPipeline(input: RunInput, id: string): Promise<unknown> {
+  return client.workflow.execute('runPipeline', {
+    taskQueue: TASK_QUEUE,
+    workflowId: id,
+    args: [input],
+    typedSearchAttributes: [
+      { key: SLUICE_PIPELINE, value: input.pipeline },
+      { key: SLUICE_STATUS, value: 'running' },
+    ],
+  });
+}
 try {
+  // Sluice ran first in a cold process and the baseline after it on warmed-up worker code: warm both.
+  if (WARMUP > 0) {
+    await startPipeline(fanOut(WARMUP), `bench-dag-warmup-${Date.now()}`);
+    await client.workflow.execute('baselineFanOut', { taskQueue: BASELINE_QUEUE, workflowId: `bench-dag-baseline-warmup-${Date.now()}`, args: [WARMUP, PARALLEL] });
+  }
   for (const n of SIZES) {
     const input = fanOut(n);
     const id = `bench-dag-${n}-${Date.now()}`;
-    const run = await measure(client, id, () =>
-      client.workflow.execute('runPipeline', {
-        taskQueue: TASK_QUEUE,
-        workflowId: id,
-        args: [input],
-        typedSearchAttributes: [
-          { key: SLUICE_PIPELINE, value: input.pipeline },
-          { key: SLUICE_STATUS, value: 'running' },
-        ],
-      }),
-    );
+    const run = await measure(client, id, () => startPipeline(input, id));
     const baseId = `bench-dag-baseline-${n}-${Date.now()}`;
     const base = await measure(client, baseId, () => client.workflow.execute('baselineFanOut', { taskQueue: BASELINE_QUEUE, workflowId: baseId, args: [n, PARALLEL] }));
     const perNode = run.ms / n;

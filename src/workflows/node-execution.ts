@@ -99,13 +99,16 @@ export async function executeNode(
   let checkpoint: unknown = undefined;
   for (;;) {
     try {
-      await wf.condition(() => !host.isPaused());
+      // Not paused, a node starts at once (an awaited condition costs promises, and the sandbox takes a
+      // stack trace for each); a paused one waits in its node scope, which stopping or cancelling cancels.
+      if (host.isPaused() || nodeScope.consideredCancelled) await nodeScope.run(() => wf.condition(() => !host.isPaused()));
     } catch {
       // The run was cancelled while this node sat paused.
       return { state: 'cancelled' };
     }
     const n = host.begin();
-    const execution = new wf.CancellationScope();
+    // A child of the node scope, whichever scope the caller runs in: cancelling the node cancels it.
+    const execution = new wf.CancellationScope({ cancellable: true, parent: nodeScope });
     host.track(execution);
     try {
       const activity = nodeActivities(defaults, node, baseQueue, task.nodeId, n);

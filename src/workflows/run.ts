@@ -706,13 +706,17 @@ export class PipelineRun {
     this.scheduler.start(node.id);
     const scope = new wf.CancellationScope();
     this.nodeScopes.set(node.id, scope);
-    const done = scope
-      .run(() => this.runNode(node, scope))
-      .finally(() => {
-        this.inflight.delete(node.id);
-        this.nodeScopes.delete(node.id);
-        this.tick++;
-      });
+    const settle = (): void => {
+      this.inflight.delete(node.id);
+      this.nodeScopes.delete(node.id);
+      this.tick++;
+    };
+    // The node runs outside its scope (each execution's scope is the node scope's child), and then()
+    // instead of finally(): the sandbox takes a stack trace for every promise, so fewer is faster.
+    const done = this.runNode(node, scope).then(settle, (err: unknown) => {
+      settle();
+      throw err;
+    });
     this.inflight.set(node.id, done);
   }
 
@@ -720,7 +724,8 @@ export class PipelineRun {
   private async runNode(node: NodeSpec, nodeScope: wf.CancellationScope): Promise<void> {
     const inputs: Record<string, Record<string, unknown>> = {};
     for (const up of node.needs) inputs[up] = this.records.get(up)!.outputs ?? {};
-    const outcome = node.forEach === undefined ? await this.runSingle(node, inputs, nodeScope) : await this.runMapped(node, inputs, nodeScope);
+    // A mapped node's chunks and waits live in its node scope; a single node's executions name it as their parent.
+    const outcome = node.forEach === undefined ? await this.runSingle(node, inputs, nodeScope) : await nodeScope.run(() => this.runMapped(node, inputs, nodeScope));
     if (outcome.state === 'succeeded') {
       this.records.get(node.id)!.outputs = outcome.outputs;
       this.context.nodes[node.id] = { outputs: outcome.outputs };
