@@ -17,7 +17,14 @@ export function readStateActivities(open: OpenStore, databaseUrl: string | undef
   return {
     [READ_STATE_ACTIVITY]: async (input) => {
       try {
-        const store = await open('run scheduled pipelines');
+        let store;
+        try {
+          store = await open('read saved node states');
+        } catch (err) {
+          // No metadata database here: nothing can have been saved through this worker, so there is nothing to read.
+          if (err instanceof ConfigError) return {};
+          throw err;
+        }
         return await store.getNodeStates(input.pipeline);
       } catch (err) {
         const message = `cannot read the saved node states of pipeline ${input.pipeline}: ${scrub((err as Error).message, databaseUrl ? [databaseUrl] : [])}`;
