@@ -11,6 +11,7 @@ import { checkRouter } from './routes/check.js';
 import { codecRouter } from './routes/codec.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
+import { schedulesRouter } from './routes/schedules.js';
 
 export type { AppDeps } from './deps.js';
 
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(pipelinesRouter(deps));
   api.use(checkRouter(deps));
   api.use(runsRouter(deps));
+  api.use(schedulesRouter(deps));
   api.use(accessRouter(deps));
   app.use('/api/v1', api);
 

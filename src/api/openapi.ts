@@ -38,6 +38,15 @@ export function openApiDocument(catalog: Catalog): Json {
       responses: { '202': ok('accepted', jsonSchema(s.runActionResponse)), ...problems(404, 409) },
     },
   });
+  const schedulePath = parameters(s.scheduleIdParams, 'path');
+  const scheduleAction = (summary: string, body: z.ZodType, status: '200' | '202') => ({
+    post: {
+      summary,
+      parameters: schedulePath,
+      requestBody: { required: false, content: json(jsonSchema(body, 'input')) },
+      responses: { [status]: ok('done', jsonSchema(s.scheduleActionResponse)), ...problems(400, 404, 415) },
+    },
+  });
   const specSchema = { $ref: '#/components/schemas/PipelineSpec' };
   return {
     openapi: '3.1.0',
@@ -129,6 +138,46 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: "A page of the run's nodes in spec order, optionally of one state",
           parameters: [...runIdPath, ...parameters(s.nodesPageQuery, 'query')],
           responses: { '200': ok('a page of nodes', jsonSchema(s.nodesPageResponse)), ...problems(400, 404) },
+        },
+      },
+      '/api/v1/pipelines/{name}/schedules': {
+        post: {
+          summary: 'Make a schedule that starts runs of the pipeline (a Temporal Schedule); the version is pinned now',
+          parameters: namePath,
+          requestBody: { required: true, content: json(jsonSchema(s.createScheduleBody, 'input')) },
+          responses: { '201': ok('the schedule', jsonSchema(s.scheduleResponse)), ...problems(400, 404, 409, 413, 415) },
+        },
+      },
+      '/api/v1/schedules': {
+        get: {
+          summary: 'List schedules (of one pipeline), by id',
+          parameters: parameters(s.listSchedulesQuery, 'query'),
+          responses: { '200': ok('schedules', jsonSchema(s.scheduleListResponse)), ...problems(400, 404) },
+        },
+      },
+      '/api/v1/schedules/{id}': {
+        get: { summary: 'A schedule', parameters: schedulePath, responses: { '200': ok('the schedule', jsonSchema(s.scheduleResponse)), ...problems(400, 404) } },
+        patch: {
+          summary: 'Change a schedule: when, params, version, overlap, catch-up window, note, paused',
+          parameters: schedulePath,
+          requestBody: { required: true, content: json(jsonSchema(s.updateScheduleBody, 'input')) },
+          responses: { '200': ok('the schedule as changed', jsonSchema(s.scheduleResponse)), ...problems(400, 404, 413, 415) },
+        },
+        delete: {
+          summary: 'Delete a schedule; the runs it started go on',
+          parameters: schedulePath,
+          responses: { '200': ok('the schedule as it was', jsonSchema(s.scheduleResponse)), ...problems(400, 404) },
+        },
+      },
+      '/api/v1/schedules/{id}/pause': scheduleAction('Pause a schedule (no runs start until unpaused)', s.pauseScheduleBody, '200'),
+      '/api/v1/schedules/{id}/unpause': scheduleAction('Unpause a schedule', s.pauseScheduleBody, '200'),
+      '/api/v1/schedules/{id}/trigger': scheduleAction('Start a run now (overlap default allow_all)', s.triggerScheduleBody, '202'),
+      '/api/v1/schedules/{id}/backfill': {
+        post: {
+          summary: 'Start the runs the schedule would have started between from and to (both inclusive)',
+          parameters: schedulePath,
+          requestBody: { required: true, content: json(jsonSchema(s.backfillScheduleBody, 'input')) },
+          responses: { '202': ok('the runs are being started', jsonSchema(s.backfillResponse)), ...problems(400, 404, 413, 415) },
         },
       },
       '/api/v1/runs/{runId}/retry': {

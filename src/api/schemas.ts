@@ -3,7 +3,17 @@
 import { z } from 'zod';
 import { durationSchema, durationWithin } from '../dag/duration.js';
 import { textProblem } from '../dag/guard.js';
-import { MAX_INT32, MAX_NODES, MAX_PIPELINE_NAME_LENGTH } from '../dag/limits.js';
+import {
+  MAX_CRON_LENGTH,
+  MAX_INT32,
+  MAX_NODES,
+  MAX_PIPELINE_NAME_LENGTH,
+  MAX_SCHEDULE_ID_LENGTH,
+  MAX_SCHEDULE_INTERVAL_MS,
+  MAX_SCHEDULE_NOTE_LENGTH,
+  MIN_CATCHUP_WINDOW_MS,
+  MIN_SCHEDULE_INTERVAL_MS,
+} from '../dag/limits.js';
 import { PIPELINE_NAME_PATTERN } from '../dag/spec.js';
 import { NODE_STATES, RUN_STATUSES } from '../dag/vocabulary.js';
 import { ROLES } from '../store/types.js';
@@ -41,15 +51,23 @@ export const runIdParams = z.object({ runId: text(255) });
  * The path parameter after each collection of /api/v1 (the keys of pipelineParams, runIdParams and
  * keyIdParams), to name it in errors found before a route matched: bad percent-encoding.
  */
-export const PATH_PARAMS: Readonly<Record<string, string>> = { pipelines: 'name', runs: 'runId', keys: 'id' };
+export const PATH_PARAMS: Readonly<Record<string, string>> = { pipelines: 'name', runs: 'runId', keys: 'id', schedules: 'id' };
 
 export const startRunBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).optional(),
   version: z.number().int().min(1).max(MAX_INT32).optional(),
 });
 
+/** A schedule id: unique in the Temporal namespace; its runs' ids are `<id>-<RFC 3339 time>`. */
+export const scheduleId = z
+  .string()
+  .min(1)
+  .max(MAX_SCHEDULE_ID_LENGTH)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a schedule id of lower-case letters, digits and -, starting with a letter or digit');
+
 export const listRunsQuery = z.strictObject({
   pipeline: pipelineName.optional(),
+  schedule: scheduleId.optional().describe('only runs this schedule started (by its spec, a trigger or a backfill)'),
   status: z.enum(RUN_STATUSES, { error: `expected one of ${RUN_STATUSES.join(', ')}` }).optional(),
   limit: intString(500).default(50),
 });
@@ -94,12 +112,18 @@ export const runSkippedResponse = z.object({
   holding: z.array(z.string()).describe('the runs holding the slots'),
 });
 
+const scheduledBy = {
+  scheduleId: z.string().nullable().describe('the schedule that started the run (by its spec, a trigger or a backfill); null for a run started by hand'),
+  scheduledAt: isoDate.nullable().describe("the time the schedule started the run for (its run.scheduledAt); null for a run started by hand, whose run.scheduledAt is its start"),
+};
+
 export const runSummary = z.object({
   runId: z.string(),
   pipeline: z.string().nullable(),
   status: z.enum(RUN_STATUSES),
   startedAt: isoDate,
   closedAt: isoDate.nullable(),
+  ...scheduledBy,
 });
 export const runListResponse = z.object({ runs: z.array(runSummary) });
 
@@ -145,6 +169,8 @@ export const runResponse = z.object({
   runId: z.string(),
   pipeline: z.string(),
   version: z.number().int(),
+  scheduleId: scheduledBy.scheduleId.optional(),
+  scheduledAt: scheduledBy.scheduledAt.optional(),
   status: z.enum(RUN_STATUSES),
   startedAt: isoDate,
   endedAt: isoDate.nullable(),
@@ -291,3 +317,151 @@ export const auditEntryResponse = z.object({
 });
 
 export const auditResponse = z.object({ entries: z.array(auditEntryResponse), next: z.string().nullable().describe('cursor of the next (older) page; null on the last') });
+
+// Schedules (Temporal Schedules that start runs of one pipeline).
+
+export const SCHEDULE_OVERLAPS = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'allow_all'] as const;
+export type ScheduleOverlap = (typeof SCHEDULE_OVERLAPS)[number];
+const overlap = z.enum(SCHEDULE_OVERLAPS, { error: `expected one of ${SCHEDULE_OVERLAPS.join(', ')}` });
+
+const CRON_MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+
+/** A cron expression as Temporal reads it; Temporal checks each field's range when the schedule is saved. */
+const cron = z
+  .string()
+  .min(1)
+  .max(MAX_CRON_LENGTH)
+  .superRefine((s, ctx) => {
+    const text = s.trim();
+    if (/^(CRON_TZ|TZ)=/i.test(text)) {
+      ctx.addIssue({ code: 'custom', message: 'give the time zone as timezone, not inside the expression' });
+      return;
+    }
+    if (!/^[A-Za-z0-9*/,?#@ \t-]+$/.test(text)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a cron expression: fields of digits, names, * / , - ? # L W, separated by spaces' });
+      return;
+    }
+    if (text.startsWith('@')) {
+      if (!CRON_MACROS.has(text)) ctx.addIssue({ code: 'custom', message: `expected one of ${[...CRON_MACROS].join(', ')}, or 5 to 7 fields` });
+      return;
+    }
+    const fields = text.split(/[ \t]+/).length;
+    if (fields < 5 || fields > 7) {
+      ctx.addIssue({ code: 'custom', message: `expected 5 fields (minute hour day-of-month month day-of-week), 6 (and year) or 7 (second first, year last); got ${fields}` });
+    }
+  });
+
+/** IANA time zone names this process knows (Temporal checks the name again as it saves the schedule). */
+let zones: Set<string> | null = null;
+export function isKnownTimeZone(name: string): boolean {
+  zones ??= new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+  return zones.has(name);
+}
+
+const timezone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(isKnownTimeZone, 'unknown time zone: expected an IANA name such as UTC or Europe/Paris');
+
+const interval = durationWithin(MAX_SCHEDULE_INTERVAL_MS).pipe(z.number().min(MIN_SCHEDULE_INTERVAL_MS, 'must be at least 1s'));
+const catchupWindow = durationWithin(MAX_SCHEDULE_INTERVAL_MS).pipe(z.number().min(MIN_CATCHUP_WINDOW_MS, 'must be at least 10s (Temporal\'s minimum)'));
+
+/** Free text that may be empty (a PATCH clears a note with ""). */
+const note = z
+  .string()
+  .max(MAX_SCHEDULE_NOTE_LENGTH)
+  .superRefine((s, ctx) => {
+    const problem = textProblem(s);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Runs an object's own refinement even when some field failed (a value that is an object at all). */
+const onObject = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value) };
+
+const scheduleFields = {
+  cron: cron.optional().describe('when to start runs: 5 fields (minute hour day-of-month month day-of-week), 6 (and year) or 7 (second first, year last), or @daily and the like'),
+  interval: interval.optional().describe('or: every this long (at least 1s), counted from the Unix epoch in UTC'),
+  timezone: timezone.optional().describe('IANA time zone the cron fields are read in (default UTC)'),
+  params: z.record(z.string(), z.unknown()).optional().describe("the runs' params, checked against the pinned version's params like a run start"),
+  catchupWindow: catchupWindow.optional().describe('how late a missed start (Temporal down) may still run (default 1 year, minimum 10s)'),
+  paused: z.boolean().optional(),
+  note: note.optional().describe('free text shown with the schedule (and in the Temporal Web UI)'),
+};
+
+export const createScheduleBody = z
+  .strictObject({
+    id: scheduleId.optional().describe('default: <pipeline>-<8 hex digits>'),
+    ...scheduleFields,
+    overlap: overlap.describe("what a start does while the schedule's last run is still open"),
+    version: z.number().int().min(1).max(MAX_INT32).optional().describe('the pipeline version its runs use (default: the latest, pinned now)'),
+  })
+  // Checked even when other fields are wrong, so one answer names every problem.
+  .refine((b) => b.cron !== undefined || b.interval !== undefined, { ...onObject, path: ['cron'], message: 'give exactly one of cron or interval' })
+  .refine((b) => b.cron === undefined || b.interval === undefined, { ...onObject, path: ['interval'], message: 'give exactly one of cron or interval' });
+
+export const updateScheduleBody = z
+  .strictObject({
+    ...scheduleFields,
+    overlap: overlap.optional(),
+    version: z
+      .union([z.number().int().min(1).max(MAX_INT32), z.literal('latest')], { error: 'expected a version number or "latest"' })
+      .optional()
+      .describe('pin the runs to this version ("latest": the latest now); the params are checked against it'),
+  })
+  .refine((b) => b.cron === undefined || b.interval === undefined, { ...onObject, path: ['interval'], message: 'give at most one of cron or interval' })
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change: give at least one field' });
+
+export const scheduleIdParams = z.object({ id: scheduleId });
+
+export const listSchedulesQuery = z.strictObject({
+  pipeline: pipelineName.optional(),
+  limit: intString(100).default(50),
+});
+
+export const pauseScheduleBody = z.strictObject({ note: note.optional().describe('why; shown with the schedule') });
+
+export const triggerScheduleBody = z.strictObject({
+  overlap: overlap.optional().describe('default allow_all: the run starts whatever is running'),
+});
+
+const instant = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time with a time zone, e.g. 2026-01-01T00:00:00Z' });
+
+export const backfillScheduleBody = z
+  .strictObject({
+    from: instant.describe('inclusive'),
+    to: instant.describe('inclusive; not later than now'),
+    overlap: overlap.optional().describe('default buffer_all: every slot runs, one after another'),
+  })
+  .refine((b) => !(Date.parse(b.from) > Date.parse(b.to)), { path: ['to'], message: 'must not be before from' });
+
+export const scheduleResponse = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  version: z.number().int().nullable().describe('the pipeline version its runs use (pinned when the schedule was made or last re-pinned)'),
+  cron: z.string().nullable(),
+  interval: z.string().nullable(),
+  timezone: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  overlap: z.string().describe(SCHEDULE_OVERLAPS.join(' | ')),
+  catchupWindow: z.string(),
+  paused: z.boolean(),
+  note: z.string().nullable(),
+  nextRunTimes: z.array(isoDate).describe('the next few times the schedule will start a run (none while paused)'),
+  recentRuns: z.array(z.object({ runId: z.string(), scheduledAt: isoDate, startedAt: isoDate })).describe('the last runs it started, oldest first'),
+  runningRuns: z.array(z.string()).describe('runs it started that are still open'),
+  createdAt: isoDate,
+  updatedAt: isoDate.nullable(),
+});
+export const scheduleListResponse = z.object({ schedules: z.array(scheduleResponse) });
+export const scheduleActionResponse = z.object({ id: z.string(), requested: z.enum(['pause', 'unpause', 'trigger']) });
+export const backfillResponse = z.object({
+  id: z.string(),
+  requested: z.literal('backfill'),
+  from: isoDate,
+  to: isoDate,
+  overlap: z.enum(SCHEDULE_OVERLAPS),
+  runs: z.number().int().describe('how many runs the range holds: the backfill starts one for each'),
+  scheduledTimes: z.array(isoDate).describe('their logical times (run.scheduledAt), oldest first'),
+});
+export type ScheduleView = z.infer<typeof scheduleResponse>;

@@ -11,7 +11,7 @@ import { didYouMean } from './suggest.js';
 import { templateRefs } from './template.js';
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const RUN_FIELDS = ['id', 'pipeline'];
+const RUN_FIELDS = ['id', 'pipeline', 'scheduledAt'];
 
 /** The `{{ }}` references of one node, with the path of the string holding each. */
 export interface NodeTemplateRefs {
@@ -81,7 +81,7 @@ function refProblem(
       return `unknown param "${clip(name)}"${didYouMean(name, draft.params)}; ${declared}`;
     }
     case 'run':
-      return name !== undefined && rest.length === 0 && RUN_FIELDS.includes(name) ? null : 'expected run.id or run.pipeline';
+      return name !== undefined && rest.length === 0 && RUN_FIELDS.includes(name) ? null : 'expected run.id, run.pipeline or run.scheduledAt';
     case 'nodes': {
       if (name === undefined || rest[0] !== 'outputs' || rest.length < 2) return 'expected nodes.<id>.outputs.<field>';
       if (name === node.id) return 'a node cannot read its own outputs';

@@ -61,6 +61,20 @@ export const MAX_SHORT_TEXT_LENGTH = 1_024;
  */
 export const MAX_CONCURRENCY_LIMIT = 1_000;
 
+/** A schedule id: `[a-z0-9][a-z0-9-]*`; its runs' ids add `-<RFC 3339 time>` (21 characters). */
+export const MAX_SCHEDULE_ID_LENGTH = 100;
+/** A schedule's cron expression (5 to 7 fields, or a macro such as @daily). */
+export const MAX_CRON_LENGTH = 128;
+/** A schedule's note. */
+export const MAX_SCHEDULE_NOTE_LENGTH = 1_024;
+/** A schedule's interval: at least 1s, at most 366d. */
+export const MIN_SCHEDULE_INTERVAL_MS = 1_000;
+export const MAX_SCHEDULE_INTERVAL_MS = 366 * 86_400_000;
+/** A schedule's catch-up window: Temporal's minimum is 10s; at most 366d. */
+export const MIN_CATCHUP_WINDOW_MS = 10_000;
+/** Runs one backfill may start: the range is counted first (Temporal lists at most 1,000 times). */
+export const MAX_BACKFILL_RUNS = 500;
+
 /** At most this much of a value a client sent is quoted back in a message. */
 export const MAX_ECHO = 200;
 /** Problems reported for one spec or body; past this, one more entry says how many were left out. */

@@ -6,7 +6,8 @@ import { isSecretRef } from './secret.js';
 export interface TemplateContext {
   params: Record<string, unknown>;
   nodes: Record<string, { outputs: Record<string, unknown> | null }>;
-  run: { id: string; pipeline: string };
+  /** `scheduledAt`: the logical time of the run (ISO 8601): the time its schedule or backfill started it for, else when it started. */
+  run: { id: string; pipeline: string; scheduledAt: string };
   /** In one instance of a mapped node (`forEach`): its item and the item's index in the list. */
   mapped?: { item: unknown; index: number };
 }
@@ -96,7 +97,7 @@ function lookup(expr: string, ctx: TemplateContext): unknown {
     return walkFields(ctx.params[first], rest, `params.${first}`);
   }
   if (root === 'run') {
-    if (first === undefined || !has(ctx.run, first)) throw new Error('expected run.id or run.pipeline');
+    if (first === undefined || !has(ctx.run, first)) throw new Error('expected run.id, run.pipeline or run.scheduledAt');
     return walkFields(ctx.run[first as keyof TemplateContext['run']], rest, `run.${first}`);
   }
   if (root === 'nodes') {
@@ -115,7 +116,7 @@ function lookup(expr: string, ctx: TemplateContext): unknown {
     }
     return walkFields(ctx.mapped.item, first === undefined ? [] : [first, ...rest], 'item');
   }
-  throw new Error(`unknown reference "${root}"; use params.<name>, nodes.<id>.outputs.<field>, run.id or run.pipeline`);
+  throw new Error(`unknown reference "${root}"; use params.<name>, nodes.<id>.outputs.<field>, run.id, run.pipeline or run.scheduledAt`);
 }
 
 function walkFields(value: unknown, fields: string[], prefix: string): unknown {

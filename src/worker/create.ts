@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../log.js';
 import { CHECK_ACTIVITY } from '../workflows/messages.js';
 import { installRuntime } from './runtime.js';
 import { metadataStore, type CentralStore } from './metadata.js';
-import { saveStateActivities } from './save-state.js';
+import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
 import { notifyActivities } from './notify.js';
@@ -77,6 +77,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
     // Runs call these on their own (central) task queue: slots before and after, node states once they succeed.
     ...(setup.site ? {} : saveStateActivities(openMetadata, env.DATABASE_URL, logger)),
+    ...(setup.site ? {} : readStateActivities(openMetadata, env.DATABASE_URL)),
     ...(setup.site ? {} : slotActivities(openMetadata, env.DATABASE_URL, logger)),
     // Mapped nodes gather their instances' outputs into a dataset of the central store.
     ...(setup.site ? {} : gatherActivities(staging)),

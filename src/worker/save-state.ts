@@ -6,10 +6,33 @@ import { ConfigError } from '../kit/errors.js';
 import { scrub } from '../activities/errors.js';
 import type { Logger } from '../log.js';
 import type { SaveStatesOutcome } from '../store/types.js';
-import { SAVE_STATE_ACTIVITY, type SaveStateInput } from '../workflows/messages.js';
+import { READ_STATE_ACTIVITY, SAVE_STATE_ACTIVITY, type SaveStateInput } from '../workflows/messages.js';
 import type { OpenStore } from './metadata.js';
 
 export type SaveStateActivity = (input: SaveStateInput) => Promise<SaveStatesOutcome>;
+export type ReadStateActivity = (input: { pipeline: string }) => Promise<Record<string, unknown>>;
+
+/** sluice.readState: the node states saved so far, read by a scheduled run as it starts (its input was fixed when the schedule was made). */
+export function readStateActivities(open: OpenStore, databaseUrl: string | undefined): Record<string, ReadStateActivity> {
+  return {
+    [READ_STATE_ACTIVITY]: async (input) => {
+      try {
+        let store;
+        try {
+          store = await open('read saved node states');
+        } catch (err) {
+          // No metadata database here: nothing can have been saved through this worker, so there is nothing to read.
+          if (err instanceof ConfigError) return {};
+          throw err;
+        }
+        return await store.getNodeStates(input.pipeline);
+      } catch (err) {
+        const message = `cannot read the saved node states of pipeline ${input.pipeline}: ${scrub((err as Error).message, databaseUrl ? [databaseUrl] : [])}`;
+        throw err instanceof ConfigError ? new ConfigError(message) : new Error(message);
+      }
+    },
+  };
+}
 
 /** The activity over the worker's metadata store (src/worker/metadata.ts). */
 export function saveStateActivities(open: OpenStore, databaseUrl: string | undefined, logger: Logger): Record<string, SaveStateActivity> {

@@ -20,6 +20,8 @@ export interface RunCarry {
   slaMissed?: boolean;
   /** A run with a concurrency slot holds it still: when it got it (its marks, read then, are the input's `state`). */
   slot?: { readFrom: string };
+  /** The run's logical time (`run.scheduledAt`), kept as it was when the run started. */
+  scheduledAt?: string;
 }
 
 /** A node as carried, unpacked. */

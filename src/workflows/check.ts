@@ -21,7 +21,7 @@ export function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function planOne(node: NodeSpec, input: CheckInput, checkId: string, timeoutMs: number): PlannedCheck {
+function planOne(node: NodeSpec, input: CheckInput, checkId: string, scheduledAt: string, timeoutMs: number): PlannedCheck {
   const site = node.site ?? null;
   // Upstream outputs exist only during a run; checking with a guess could pass or fail wrongly.
   const upstream = templateRefs(node.config, 'config').filter((r) => r.ref[0] === 'nodes');
@@ -30,7 +30,7 @@ function planOne(node: NodeSpec, input: CheckInput, checkId: string, timeoutMs: 
     return { nodeId: node.id, site, result: { ok: true, skipped: `not checked: depends on upstream outputs (${paths})` } };
   }
   try {
-    const context = { params: input.params, nodes: {}, run: { id: checkId, pipeline: input.pipeline } };
+    const context = { params: input.params, nodes: {}, run: { id: checkId, pipeline: input.pipeline, scheduledAt } };
     const config = resolveTemplates(node.config, context, 'config') as Record<string, unknown>;
     return { nodeId: node.id, site, task: { pipeline: input.pipeline, nodeId: node.id, type: node.type, site, config, timeoutMs } };
   } catch (err) {
@@ -39,10 +39,13 @@ function planOne(node: NodeSpec, input: CheckInput, checkId: string, timeoutMs: 
   }
 }
 
-/** Each node's check task (params and run templates resolved), or its result when no worker is needed. */
-export function planChecks(input: CheckInput, checkId: string): PlannedCheck[] {
+/**
+ * Each node's check task (params and run templates resolved), or its result when no worker is
+ * needed. A check is not scheduled: `run.scheduledAt` is when it started, as for a run started by hand.
+ */
+export function planChecks(input: CheckInput, checkId: string, startedAt: Date = new Date()): PlannedCheck[] {
   const timeoutMs = input.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
-  return input.spec.nodes.map((node) => planOne(node, input, checkId, timeoutMs));
+  return input.spec.nodes.map((node) => planOne(node, input, checkId, startedAt.toISOString(), timeoutMs));
 }
 
 type CheckActivity = (task: NodeCheckTask) => Promise<NodeCheckResult>;
@@ -78,7 +81,7 @@ async function runCheck(task: NodeCheckTask, baseQueue: string): Promise<NodeChe
 /** Checks every node of a pipeline in parallel, each on its own site's task queue. */
 export async function checkPipeline(input: CheckInput): Promise<CheckResult> {
   const info = wf.workflowInfo();
-  const planned = planChecks(input, info.workflowId);
+  const planned = planChecks(input, info.workflowId, info.startTime);
   const results = await Promise.all(
     planned.map(async (p): Promise<[string, NodeCheckResult]> => [p.nodeId, 'result' in p ? p.result : await runCheck(p.task, info.taskQueue)]),
   );

@@ -117,6 +117,12 @@ export interface RunInput {
   params: Record<string, unknown>;
   /** State the last successful run saved, by node id (incremental high-water marks); the API reads it at start. */
   state?: Record<string, unknown>;
+  /**
+   * Read the saved node states when the run starts instead of taking `state` (sluice.readState): a
+   * schedule's runs, whose input is fixed when the schedule is made, must start from the marks of
+   * the run before them.
+   */
+  readState?: boolean;
 }
 
 export type RunResult = RunProgress;
@@ -136,6 +142,9 @@ export interface SaveStateInput {
    */
   startedAt?: string;
 }
+
+/** The central activity a scheduled run calls first: the node states saved so far, for it to start from. */
+export const READ_STATE_ACTIVITY = 'sluice.readState';
 
 /** Central activities that take and give back a run's concurrency slot (registered by central workers). */
 export const ACQUIRE_SLOT_ACTIVITY = 'sluice.acquireSlot';
@@ -325,5 +334,11 @@ export const retryUpdate = defineUpdate<RetryResult, [RetryRequest]>('retry');
 
 export const SLUICE_PIPELINE = defineSearchAttributeKey('SluicePipeline', 'KEYWORD');
 export const SLUICE_STATUS = defineSearchAttributeKey('SluiceStatus', 'KEYWORD');
+/**
+ * Set by Temporal on each run a schedule starts (also by a trigger or a backfill): the time the
+ * schedule started it for, and the schedule's id. Predefined attributes: they are not registered.
+ */
+export const TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+export const TEMPORAL_SCHEDULED_BY_ID = defineSearchAttributeKey('TemporalScheduledById', 'KEYWORD');
 /** Every custom search attribute the workflow uses, registered on the namespace at start-up. */
 export const SEARCH_ATTRIBUTES = [SLUICE_PIPELINE, SLUICE_STATUS] as const;

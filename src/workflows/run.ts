@@ -43,6 +43,7 @@ import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionH
 import { contextFor, mapItems, MappedRun, mapProgress } from './mapped.js';
 import { Notifier } from './notify.js';
 import type { NotifyEvent } from '../dag/vocabulary.js';
+import { readSavedStates, readsStateAtStart, scheduledTimeOf } from './scheduled.js';
 
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -148,6 +149,8 @@ export class PipelineRun {
   private slotGivenBack = false;
   /** Whether this execution continued a run that already held its slot (then it does not wait again). */
   private readonly slotCarried: boolean;
+  /** Whether the run reads the saved node states as it starts (a scheduled run without a slot, whose input was fixed by its schedule). */
+  private readonly readsState: boolean;
   /** This execution's number among the run's executions (1 unless it continued as new). */
   private readonly segments: number;
   /** Whether the run tells `notify` targets of its events (spec `notify`, under its patch). */
@@ -187,6 +190,7 @@ export class PipelineRun {
     this.slotted = this.spec.concurrency !== undefined && wf.patched(CONCURRENCY_PATCH);
     // Continued as new, the run already holds its slot and starts from the marks read with it.
     this.slotCarried = carry?.slot !== undefined;
+    this.readsState = !this.slotted && readsStateAtStart(input, carry !== undefined);
     this.status = this.slotted && !this.slotCarried ? 'queued' : 'running';
     this.savedState = input.state ?? {};
     this.readFrom = carry?.slot ? new Date(carry.slot.readFrom) : this.info.startTime;
@@ -199,7 +203,7 @@ export class PipelineRun {
     this.scheduler = carried
       ? DagScheduler.restore(this.spec.nodes, carried.map((n) => n.state), carried.map((n) => n.skip))
       : new DagScheduler(this.spec.nodes);
-    this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline } };
+    this.context = { params: input.params, nodes: {}, run: { id: this.info.workflowId, pipeline: input.pipeline, scheduledAt: carry?.scheduledAt ?? scheduledTimeOf(this.info) ?? this.startedAt } };
     this.spec.nodes.forEach((node, i) => {
       const from = carried?.[i];
       this.records.set(node.id, {
@@ -440,6 +444,7 @@ export class PipelineRun {
   private async run(): Promise<RunResult> {
     try {
       if (this.slotted && !this.slotCarried) await this.takeSlot();
+      else if (this.readsState) await this.readStateAtStart();
       for (;;) {
         if ((await this.schedule()) === 'segment') return await this.continueAsNew();
         if (!this.scheduler.nodeIds().some((id) => this.scheduler.state(id) === 'failed')) break;
@@ -496,6 +501,22 @@ export class PipelineRun {
     this.readFrom = new Date();
     this.setStatus('running');
     this.tick++;
+  }
+
+  /** A scheduled run starts from the node states saved by the runs before it, read now (its input's were read when the schedule was made). */
+  private async readStateAtStart(): Promise<void> {
+    try {
+      this.savedState = await readSavedStates(this.input.pipeline, this.scheduler.nodeIds());
+    } catch (err) {
+      if (wf.isCancellation(err)) throw err;
+      const error = `cannot read the saved node states: ${errorMessage(err)}`;
+      for (const id of this.scheduler.cancelPending()) this.records.get(id)!.endedAt = now();
+      this.error = error;
+      this.endedAt = now();
+      this.setStatus('failed');
+      throw ApplicationFailure.nonRetryable(error, 'StateNotRead');
+    }
+    this.readFrom = new Date();
   }
 
   /**
@@ -597,11 +618,12 @@ export class PipelineRun {
       paused: this.paused,
       segments: this.segments,
       nodes,
+      scheduledAt: this.context.run.scheduledAt,
       // A run with a slot keeps it, and the marks it read when it got it (the input's state below).
       ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
       ...(this.slaMissed ? { slaMissed: true } : {}),
     };
-    const input: RunInput = this.slotted ? { ...this.input, state: this.savedState } : this.input;
+    const input: RunInput = this.slotted || this.readsState ? { ...this.input, state: this.savedState } : this.input;
     // Two arguments, two payloads: the spec and the carry each stay within Temporal's payload limit.
     return wf.continueAsNew<(input: RunInput, carry?: RunCarry) => Promise<RunResult>>(input, carry);
   }

@@ -14,7 +14,7 @@ const ctx: TemplateContext = {
     extract: { outputs: { rows: 1200, dataset: { uri: 'file:///staging/run-1/extract', parts: [3, 4] } } },
     pending: { outputs: null },
   },
-  run: { id: 'run-1', pipeline: 'orders-daily' },
+  run: { id: 'run-1', pipeline: 'orders-daily', scheduledAt: '2026-01-02T03:00:00.000Z' },
 };
 
 test('a string that is exactly one template yields the raw value, keeping its type', () => {
@@ -30,6 +30,7 @@ test('templates inside text are interpolated, objects as JSON', () => {
     'ds=[3,4];',
   );
   assert.equal(resolveTemplates('run {{ run.id }} of {{ run.pipeline }}', ctx), 'run run-1 of orders-daily');
+  assert.equal(resolveTemplates('as of {{ run.scheduledAt }}', ctx), 'as of 2026-01-02T03:00:00.000Z');
 });
 
 test('nested output fields and array indexes are plain path lookups', () => {

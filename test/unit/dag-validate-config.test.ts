@@ -129,7 +129,7 @@ test('run fields, unknown roots and expressions in templates are checked', () =>
     spec([readNode('extract', { config: { connection: PG, query: 'select $1', params: ['{{ run.id }} {{ run.user }} {{ env.HOME }} {{ run.id | upper }}'] } })]),
   );
   assert.deepEqual(errors, [
-    'nodes[0].config.params[0]: {{ run.user }}: expected run.id or run.pipeline',
+    'nodes[0].config.params[0]: {{ run.user }}: expected run.id, run.pipeline or run.scheduledAt',
     'nodes[0].config.params[0]: {{ env.HOME }}: unknown reference "env"; templates can use params.<name>, nodes.<id>.outputs.<field>, run.id and run.pipeline',
     'nodes[0].config.params[0]: {{ run.id | upper }}: not a plain path; templates are lookups like params.name or nodes.<id>.outputs.<field>, with no expressions',
   ]);

@@ -62,7 +62,7 @@ test('forEach is one template naming something upstream, or a list of at most MA
 });
 
 test('an instance resolves item fields and index; outside a mapped node item is an error', () => {
-  const ctx = { params: {}, nodes: {}, run: { id: 'r', pipeline: 'p' } };
+  const ctx = { params: {}, nodes: {}, run: { id: 'r', pipeline: 'p', scheduledAt: '2026-01-02T03:00:00.000Z' } };
   assert.deepEqual(
     resolveTemplates({ table: 't_{{ item.name }}', n: '{{ index }}', whole: '{{ item }}' }, { ...ctx, mapped: { item: { name: 'eu' }, index: 7 } }),
     { table: 't_eu', n: 7, whole: { name: 'eu' } },

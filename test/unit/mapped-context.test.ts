@@ -12,7 +12,7 @@ const ctx: TemplateContext = {
     other: { outputs: { items: big } },
     pending: { outputs: null },
   },
-  run: { id: 'r1', pipeline: 'p' },
+  run: { id: 'r1', pipeline: 'p', scheduledAt: '2026-11-30T00:00:00.000Z' },
 };
 
 test('a mapped node sends its chunks only the params and output fields its config names, which resolve as before', () => {
@@ -21,7 +21,7 @@ test('a mapped node sends its chunks only the params and output fields its confi
   assert.deepEqual(pruned, {
     params: { day: '2026-11-30' },
     nodes: { list: { outputs: { count: 10_000, nested: { a: { b: 1 } } } } },
-    run: { id: 'r1', pipeline: 'p' },
+    run: { id: 'r1', pipeline: 'p', scheduledAt: '2026-11-30T00:00:00.000Z' },
   });
   const mapped = { item: 'x', index: 3 };
   assert.deepEqual(resolveTemplates(config, { ...pruned, mapped }), resolveTemplates(config, { ...ctx, mapped }));

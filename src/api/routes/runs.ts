@@ -17,6 +17,7 @@ import { describeRun } from '../runs/describe.js';
 import { listRuns } from '../runs/list.js';
 import { resolveParams } from '../runs/params.js';
 import { newRunId, startOptions } from '../runs/start.js';
+import { scheduleFacts } from '../runs/scheduled.js';
 import { runStatus } from '../runs/status.js';
 import { getRunView } from '../runs/view.js';
 import { getNodesPage } from '../runs/nodes.js';
@@ -32,6 +33,7 @@ import {
   type runActionResponse,
   type runCreatedResponse,
   type runListResponse,
+  type runResponse,
   type runSkippedResponse,
 } from '../schemas.js';
 
@@ -122,7 +124,8 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
       // Scope first: a run outside it is "not found", whatever state it is in.
       const described = await describeRun(client, runId);
       requireScope(res, described.desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
-      res.json(await getRunView(client, runId, described));
+      const view: z.infer<typeof runResponse> = { ...(await getRunView(client, runId, described)), ...scheduleFacts(described.desc.typedSearchAttributes) };
+      res.json(view);
     })
     .all(methodNotAllowed('GET'));
 

@@ -24,6 +24,8 @@ export interface RunFacts {
   /** From the memo the API records at start, or the SluicePipeline search attribute. */
   pipeline: string | null;
   version: number | null;
+  /** The time a schedule started the run for (TemporalScheduledStartTime); null for a run started by hand. */
+  scheduledAt?: Date | null;
 }
 
 // The parts of RunInput the view reads, checked rather than trusted: a history may come from
@@ -264,7 +266,7 @@ export async function buildHistoryView(client: Client, run: RunFacts, history: R
   const ctx: TemplateContext = {
     params: input?.params ?? {},
     nodes: Object.fromEntries(Object.entries(nodes).map(([id, n]) => [id, { outputs: n.outputs }])),
-    run: { id: run.runId, pipeline: run.pipeline ?? input?.pipeline ?? '' },
+    run: { id: run.runId, pipeline: run.pipeline ?? input?.pipeline ?? '', scheduledAt: (run.scheduledAt ?? run.startedAt).toISOString() },
   };
   const order = dependencyOrder(specNodes);
   inferSkips(order, nodes, ctx, true);

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { SLUICE_PIPELINE, SLUICE_STATUS } from '../../workflows/messages.js';
 import type { RunSummary } from '../schemas.js';
+import { scheduleFacts } from './scheduled.js';
 import { runStatus } from './status.js';
 import { visibilityQuery, type RunFilter } from './visibility.js';
 
@@ -19,6 +20,7 @@ export async function listRuns(
       status: runStatus(wf.status.name, wf.typedSearchAttributes.get(SLUICE_STATUS)),
       startedAt: wf.startTime.toISOString(),
       closedAt: wf.closeTime?.toISOString() ?? null,
+      ...scheduleFacts(wf.typedSearchAttributes),
     });
     if (runs.length >= filter.limit) break;
   }

@@ -3,7 +3,7 @@
 // in time, the view is built from the run's history instead and marked stale, so the route
 // answers within a second whether or not a worker polls.
 import { isGrpcServiceError, WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
-import { PROGRESS_NODE_LIMIT, progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, type RunProgress } from '../../workflows/messages.js';
+import { PROGRESS_NODE_LIMIT, progressQuery, SLUICE_PIPELINE, SLUICE_STATUS, TEMPORAL_SCHEDULED_START_TIME, type RunProgress } from '../../workflows/messages.js';
 import { NODE_STATES, type NodeState } from '../../dag/vocabulary.js';
 import { NotFoundError } from '../errors.js';
 import type { NodeView, RunView } from '../schemas.js';
@@ -86,6 +86,7 @@ async function fromHistory(client: Client, runId: string, desc: WorkflowExecutio
       endedAt: desc.closeTime ?? null,
       pipeline: typeof memo.pipeline === 'string' ? memo.pipeline : (desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? null),
       version: typeof memo.version === 'number' ? memo.version : null,
+      scheduledAt: desc.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME) ?? null,
     },
     history,
     polled ? undefined : `no worker is polling task queue ${desc.taskQueue}, where the run's workflow schedules its nodes`,

@@ -1,6 +1,6 @@
 // Builds the Temporal visibility query behind GET /runs. Values are validated before they get
 // here (pipeline names, status enum); quoting still escapes so no value can change the query.
-import { SLUICE_PIPELINE, SLUICE_STATUS, WORKFLOW_TYPE } from '../../workflows/messages.js';
+import { SLUICE_PIPELINE, SLUICE_STATUS, TEMPORAL_SCHEDULED_BY_ID, WORKFLOW_TYPE } from '../../workflows/messages.js';
 import type { RunStatus } from '../../dag/vocabulary.js';
 
 /** A visibility-query string literal. */
@@ -23,6 +23,8 @@ const STATUS_CLAUSE: Record<RunStatus, string> = {
 export interface RunFilter {
   pipeline?: string | undefined;
   status?: RunStatus | undefined;
+  /** Only runs this schedule started. */
+  schedule?: string | undefined;
   /** Only runs of these pipelines (a scoped key's); an empty list matches nothing. */
   within?: readonly string[] | undefined;
 }
@@ -31,6 +33,7 @@ export function visibilityQuery(filter: RunFilter): string {
   const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
   if (filter.pipeline !== undefined) clauses.push(`${SLUICE_PIPELINE.name} = ${quote(filter.pipeline)}`);
   if (filter.within !== undefined) clauses.push(`${SLUICE_PIPELINE.name} IN (${filter.within.map(quote).join(', ')})`);
+  if (filter.schedule !== undefined) clauses.push(`${TEMPORAL_SCHEDULED_BY_ID.name} = ${quote(filter.schedule)}`);
   if (filter.status !== undefined) clauses.push(STATUS_CLAUSE[filter.status]);
   return clauses.join(' AND ');
 }
