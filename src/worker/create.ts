@@ -18,6 +18,7 @@ import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
 import { notifyActivities } from './notify.js';
+import { runHistoryActivities } from './run-history.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
@@ -83,6 +84,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...(setup.site ? {} : gatherActivities(staging)),
     // Runs tell their notify targets of their events from the central workers.
     ...(setup.site ? {} : notifyActivities(env, policy, logger)),
+    // Runs write their record in the durable run history (GET /runs) through the metadata database.
+    ...(setup.site ? {} : runHistoryActivities(openMetadata, env.DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;
