@@ -41,6 +41,8 @@ export const configSchema = z.object({
   // A worker's Prometheus /metrics port (and the Temporal SDK's own metrics, folded into it, on the next one unless set).
   SLUICE_METRICS_PORT: portSchema.optional(),
   SLUICE_SDK_METRICS_PORT: portSchema.optional(),
+  // Where the metrics port listens: this host only unless widened (metrics name pipelines, and need no key).
+  SLUICE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Where nodes may read and write files when no policy file says otherwise. */
   SLUICE_DATA_DIR: z.string().min(1).default('data'),
   /** Local staging directory where node datasets are written (per site). */

@@ -1,4 +1,6 @@
 // Starting the API: on given dependencies (tests, `sluice dev`), or from the environment.
+import { ApiMetrics } from './metrics.js';
+import { serveMetrics } from '../metrics-server.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
@@ -106,7 +108,13 @@ export async function startApiFromConfig(
       ...(dataConverter ? { dataConverter } : {}),
     });
     const codec = codecSettings(config, logger, options.host, options.devUiOrigins ?? []);
-    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
+    const metrics = config.SLUICE_METRICS_PORT === undefined ? undefined : new ApiMetrics({ store, client, taskQueue: config.SLUICE_TASK_QUEUE });
+    const metricsServer = metrics ? await serveMetrics(metrics.registry, config.SLUICE_METRICS_PORT!, config.SLUICE_METRICS_HOST, logger) : undefined;
+    const server = await startApi(
+      { store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, ...(metrics ? { metrics } : {}), web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } },
+      config.PORT,
+      options.host,
+    );
     const { port } = server.address() as AddressInfo;
     // Idempotent answers are kept 24 hours; each API process sweeps the expired ones hourly.
     const purge = setInterval(() => {
@@ -120,6 +128,7 @@ export async function startApiFromConfig(
       ...(devKey ? { devKey } : {}),
       async close() {
         clearInterval(purge);
+        metricsServer?.close();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();
         await store.close();

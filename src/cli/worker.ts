@@ -24,7 +24,7 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${config.SLUICE_SDK_METRICS_PORT ?? metricsPort + 1}`;
   installRuntime(logger, sdkMetricsAddress ? { sdkMetricsAddress } : {});
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
-  const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, '0.0.0.0', logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
+  const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, config.SLUICE_METRICS_HOST, logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
   const admin: Connection = await connectClient(config);
   const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);
   if (added.length) logger.info({ added }, 'registered search attributes');

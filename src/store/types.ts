@@ -124,6 +124,8 @@ export interface RunHistoryStore {
   recordRun(write: RunRecordWrite): Promise<boolean>;
   listRunRecords(filter: RunRecordFilter): Promise<RunRecord[]>;
   getRunRecord(runId: string): Promise<RunRecord | null>;
+  /** Runs by status: the open ones, and those that closed within the last `closedWithinMs`. */
+  countRuns(closedWithinMs: number): Promise<{ status: RunStatus; open: boolean; runs: number }[]>;
   /** Marks an open record closed with what Temporal says (a run terminated or timed out never wrote its end). */
   closeRunRecord(runId: string, status: RunStatus, endedAt: Date | null, error: string | null): Promise<void>;
 }
