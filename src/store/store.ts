@@ -11,6 +11,7 @@ import { auditStore, keyStore } from './access.js';
 import { idempotencyStore } from './idempotency.js';
 import { nodeStateStore } from './node-state.js';
 import { runSlotStore } from './run-slots.js';
+import { logStore } from './logs.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
 export interface StoreOptions {
@@ -130,6 +131,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
     ...keyStore(pool),
     ...auditStore(pool),
     ...idempotencyStore(pool),
+    ...logStore(pool, options.logger),
 
     close: () => pool.end(),
   };
