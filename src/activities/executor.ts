@@ -29,6 +29,13 @@ export interface ExecutorDeps {
   drain?: AbortSignal;
   /** The worker's metrics (served with --metrics-port). */
   metrics?: NodeMetrics;
+  /** Ships each attempt's lines (info and above, scrubbed) to the API; unset: they stay in the worker's log. */
+  logs?: AttemptLogs;
+}
+
+/** A logger for one node attempt whose lines (info and above) are also shipped to the API, scrubbed of `secrets()`. */
+export interface AttemptLogs {
+  attemptLogger(parent: Logger, bindings: { runId: string; nodeId: string; attempt: number; site: string; type: string }, secrets: () => readonly string[]): Logger;
 }
 
 export type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
@@ -68,13 +75,14 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     const actx = Context.current();
     const attempt = actx.info.attempt;
     const site = placeOf(task.site);
-    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type });
+    let secrets: string[] = [];
+    const bindings = { runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type };
+    const log = deps.logs ? deps.logs.attemptLogger(deps.logger, bindings, () => secrets) : deps.logger.child(bindings);
     const began = performance.now();
     const ended = (outcome: 'succeeded' | 'paused' | 'failed') => deps.metrics?.attemptEnded(task.type, site, outcome, (performance.now() - began) / 1000);
     deps.metrics?.attemptStarted(task.type, site, attempt);
     const stats: NodeStats = { rowsIn: 0, rowsOut: 0 };
     let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
-    let secrets: string[] = [];
 
     // Stall detection: the counts and the checkpoint commits are progress. Heartbeats go out
     // whether or not anything moves (the timer sends them), so Temporal's heartbeat timeout cannot

@@ -13,6 +13,7 @@ import { codecRouter } from './routes/codec.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
 import { schedulesRouter } from './routes/schedules.js';
+import { logsRouter } from './routes/logs.js';
 
 export type { AppDeps } from './deps.js';
 
@@ -60,7 +61,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // Everything else needs a principal, and every mutating or refused request is audited.
-  app.use(auditTrail(deps.store, deps.logger));
+  // Accepted log batches are not audited (a worker sends one every second or so); refused ones are.
+  app.use(auditTrail(deps.store, deps.logger, (req) => ['GET', 'HEAD', 'OPTIONS'].includes(req.method) || (req.method === 'POST' && req.originalUrl.split('?')[0] === '/api/v1/ingest/logs')));
   app.use(authenticate(deps.store, deps.auth, deps.logger));
   app.use(rateLimitPerCaller(web.ratePerMinute));
   app.use(noFormBodies);
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(runsRouter(deps));
   api.use(schedulesRouter(deps));
   api.use(accessRouter(deps));
+  api.use(logsRouter(deps));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

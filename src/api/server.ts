@@ -18,6 +18,7 @@ import { authSettings } from './auth/settings.js';
 import type { CodecSettings } from './deps.js';
 import { PayloadEncryptionCodec } from '../codec/codec.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
+import { startLogRetention } from './log-retention.js';
 
 const DEV_KEY_NAME = 'sluice dev';
 
@@ -121,6 +122,7 @@ export async function startApiFromConfig(
       store.purgeIdempotency().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not purge idempotent answers'));
     }, 3_600_000);
     purge.unref();
+    const stopLogRetention = startLogRetention(store, config.SLUICE_LOG_RETENTION, logger);
     return {
       server,
       url: `http://127.0.0.1:${port}`,
@@ -129,6 +131,7 @@ export async function startApiFromConfig(
       async close() {
         clearInterval(purge);
         metricsServer?.close();
+        stopLogRetention();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();
         await store.close();

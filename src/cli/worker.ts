@@ -11,6 +11,7 @@ import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
+import { startLogShipping } from '../worker/logs/from-env.js';
 
 export async function runWorker(site: string | undefined, policyFile?: string, metricsPortOption?: number): Promise<void> {
   const config = loadConfig();
@@ -36,6 +37,7 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
   if (dataConverter) logger.info({ keys: config.SLUICE_PAYLOAD_KEYS }, 'payloads are encrypted');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => drain.abort());
+  const logShipper = await startLogShipping(config, site, policy, logger);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -46,11 +48,14 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
     logger,
     drain: drain.signal,
     ...(metrics ? { metrics } : {}),
+    ...(logShipper ? { logShipper } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(site ? {} : { workflowBundle: await bundleInChildProcess(dataConverter) }),
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();
+  // Lines not sent yet wait in the spool for the next start.
+  await logShipper?.close();
   await connection.close();
   metricsServer?.close();
   logger.info('worker stopped');
