@@ -1,6 +1,7 @@
 // Turns a node runner into a Temporal activity: resolves secrets, parses config, heartbeats
 // progress every second, hands back a checkpoint when asked to stop, fails an attempt whose
 // progress stood still for its stall timeout, and maps errors to failures.
+import { trace } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
@@ -78,6 +79,8 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     let secrets: string[] = [];
     const bindings = { runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type };
     const log = deps.logs ? deps.logs.attemptLogger(deps.logger, bindings, () => secrets) : deps.logger.child(bindings);
+    // With tracing on, the attempt's span (RunActivity:<type>) says which run, node and attempt it is.
+    trace.getActiveSpan()?.setAttributes({ 'sluice.run_id': task.runId, 'sluice.pipeline': task.pipeline, 'sluice.node_id': task.nodeId, 'sluice.attempt': attempt, 'sluice.site': site });
     const began = performance.now();
     const ended = (outcome: 'succeeded' | 'paused' | 'failed') => deps.metrics?.attemptEnded(task.type, site, outcome, (performance.now() - began) / 1000);
     deps.metrics?.attemptStarted(task.type, site, attempt);

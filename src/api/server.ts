@@ -1,5 +1,6 @@
 // Starting the API: on given dependencies (tests, `sluice dev`), or from the environment.
 import { ApiMetrics } from './metrics.js';
+import { clientTracing, startTracing } from '../tracing.js';
 import { serveMetrics } from '../metrics-server.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -99,13 +100,14 @@ export async function startApiFromConfig(
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
     // A Temporal server that lost them (an in-memory dev server restarted) gets them again at the next start.
+    const tracing = startTracing('sluice-api', process.env, logger);
     const reregister = registerSearchAttributesOnStart(connection, config.TEMPORAL_NAMESPACE, (added) =>
       logger.warn({ added }, 'Temporal had lost the search attributes; registered them again'),
     );
     const client = new Client({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
-      interceptors: { workflow: [reregister] },
+      interceptors: { workflow: [reregister, ...(tracing ? [clientTracing(tracing.tracer)] : [])] },
       ...(dataConverter ? { dataConverter } : {}),
     });
     const codec = codecSettings(config, logger, options.host, options.devUiOrigins ?? []);
@@ -131,6 +133,7 @@ export async function startApiFromConfig(
       async close() {
         clearInterval(purge);
         metricsServer?.close();
+        await tracing?.shutdown();
         stopLogRetention();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();

@@ -7,6 +7,7 @@ import { createWorker } from '../worker/create.js';
 import { loadPolicy } from '../worker/policy.js';
 import { installRuntime } from '../worker/runtime.js';
 import { serveMetrics, WorkerMetrics } from '../worker/metrics.js';
+import { startTracing } from '../tracing.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
@@ -24,6 +25,7 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   const metricsPort = metricsPortOption ?? config.SLUICE_METRICS_PORT;
   const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${config.SLUICE_SDK_METRICS_PORT ?? metricsPort + 1}`;
   installRuntime(logger, sdkMetricsAddress ? { sdkMetricsAddress } : {});
+  const tracing = startTracing(`sluice-worker${site ? `-${site}` : ''}`, process.env, logger);
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
   const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, config.SLUICE_METRICS_HOST, logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
   const admin: Connection = await connectClient(config);
@@ -48,6 +50,7 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
     logger,
     drain: drain.signal,
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
     ...(logShipper ? { logShipper } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(site ? {} : { workflowBundle: await bundleInChildProcess(dataConverter) }),
@@ -58,5 +61,6 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   await logShipper?.close();
   await connection.close();
   metricsServer?.close();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }

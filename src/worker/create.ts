@@ -18,6 +18,8 @@ import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
 import type { NodeMetrics } from '../activities/metrics.js';
+import type { Tracer } from '@opentelemetry/api';
+import { activityTracing } from '../tracing.js';
 import { notifyActivities } from './notify.js';
 import { runHistoryActivities } from './run-history.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
@@ -62,6 +64,8 @@ export interface WorkerSetup {
   searchAttributeCheckMs?: number;
   /** Where node attempts report what they committed (the worker's /metrics). */
   metrics?: NodeMetrics;
+  /** Traces each node attempt (OpenTelemetry; src/tracing.ts). */
+  tracer?: Tracer;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -110,6 +114,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     shutdownGraceTime: '30s',
     identity: `sluice-${setup.site ? `site-${setup.site}` : CENTRAL}@${process.pid}`,
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
+    ...(setup.tracer ? { interceptors: { activity: [activityTracing(setup.tracer)] } } : {}),
   });
   const active = () => !['STOPPED', 'FAILED'].includes(worker.getState());
   // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.
