@@ -16,8 +16,8 @@ import {
   type MapChunkResult,
   type NodeStats,
 } from './messages.js';
-import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
-import { emptyStats, errorMessage, executeNode, nodeLimits, type ExecutionHost } from './node-execution.js';
+import type { NodeTaskInput } from './node-task.js';
+import { centralActivity, emptyStats, errorMessage, executeNode, nodeLimits, type ExecutionHost } from './node-execution.js';
 
 /** Failed instances a chunk names in its result, and how much of each error (the dataset has it whole). */
 const FAILURES_SHOWN = 5;
@@ -26,11 +26,7 @@ const ERROR_SHOWN = 500;
 type GatherActivity = (input: GatherInput) => Promise<{ rows: number; bytes: number }>;
 
 function gatherActivity(): GatherActivity {
-  return wf.proxyActivities<Record<string, GatherActivity>>({
-    summary: 'gather instance outputs',
-    startToCloseTimeout: 5 * 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
-  })[GATHER_MAPPED_ACTIVITY]!;
+  return centralActivity(GATHER_MAPPED_ACTIVITY, 'gather instance outputs', 5 * 60_000);
 }
 
 interface Instance {

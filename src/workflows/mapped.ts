@@ -21,8 +21,7 @@ import {
   type MapRecord,
   type SealMappedInput,
 } from './messages.js';
-import { ERROR_TYPES } from './node-task.js';
-import { errorMessage, type ExecutionOutcome } from './node-execution.js';
+import { centralActivity, errorMessage, type ExecutionOutcome } from './node-execution.js';
 import type { runMapChunk } from './map-chunk.js';
 
 /** Quoted item text in a failure message. */
@@ -31,11 +30,7 @@ const ITEM_TEXT = 80;
 type SealActivity = (input: SealMappedInput) => Promise<Record<string, unknown>>;
 
 function sealActivity(): SealActivity {
-  return wf.proxyActivities<Record<string, SealActivity>>({
-    summary: 'seal the dataset of instance outputs',
-    startToCloseTimeout: 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
-  })[SEAL_MAPPED_ACTIVITY]!;
+  return centralActivity(SEAL_MAPPED_ACTIVITY, 'seal the dataset of instance outputs');
 }
 
 export function mapProgress(map: MapRecord, running: readonly string[] = []): MapProgress {

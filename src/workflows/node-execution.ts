@@ -66,6 +66,18 @@ function nodeActivities(defaults: SpecDefaults, node: NodeSpec, baseQueue: strin
   });
 }
 
+/**
+ * A central activity of the run (on its own task queue): retried for a few minutes, backing off,
+ * except a ConfigError (the worker lacks what it needs, e.g. its metadata database), which is final.
+ */
+export function centralActivity<I, O>(name: string, summary: string, startToCloseTimeout = 60_000): (input: I) => Promise<O> {
+  return wf.proxyActivities<Record<string, (input: I) => Promise<O>>>({
+    summary,
+    startToCloseTimeout,
+    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
+  })[name]!;
+}
+
 /** What the loop asks of whoever keeps the node's record. */
 export interface ExecutionHost {
   isPaused(): boolean;

@@ -40,7 +40,7 @@ import {
   type SlotRequest,
 } from './messages.js';
 import { ERROR_TYPES, type NodeTaskInput } from './node-task.js';
-import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost, type ExecutionOutcome } from './node-execution.js';
+import { centralActivity, emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionHost, type ExecutionOutcome } from './node-execution.js';
 import { contextFor, mapItems, MappedRun, mapProgress } from './mapped.js';
 import { Notifier } from './notify.js';
 import type { NotifyEvent } from '../dag/vocabulary.js';
@@ -100,11 +100,7 @@ function quotedList(ids: readonly string[]): string {
 
 /** Saves node states centrally; a worker without the metadata database fails it with a ConfigError. */
 function saveStateActivity(): SaveStateActivity {
-  return wf.proxyActivities<Record<string, SaveStateActivity>>({
-    summary: 'save node state',
-    startToCloseTimeout: 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
-  })[SAVE_STATE_ACTIVITY]!;
+  return centralActivity(SAVE_STATE_ACTIVITY, 'save node state');
 }
 
 /**
@@ -125,11 +121,7 @@ function acquireSlotActivity(): AcquireSlotActivity {
 
 /** Gives the slot back as the run closes; a release that fails for good leaves a row the next claim reconciles. */
 function releaseSlotActivity(): ReleaseSlotActivity {
-  return wf.proxyActivities<Record<string, ReleaseSlotActivity>>({
-    summary: 'give the concurrency slot back',
-    startToCloseTimeout: 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
-  })[RELEASE_SLOT_ACTIVITY]!;
+  return centralActivity(RELEASE_SLOT_ACTIVITY, 'give the concurrency slot back');
 }
 
 export class PipelineRun {

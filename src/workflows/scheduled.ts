@@ -4,7 +4,7 @@
 // Deterministic: imports limited to @temporalio/workflow and messages.
 import * as wf from '@temporalio/workflow';
 import { READ_STATE_ACTIVITY, TEMPORAL_SCHEDULED_BY_ID, TEMPORAL_SCHEDULED_START_TIME, type RunInput } from './messages.js';
-import { ERROR_TYPES } from './node-task.js';
+import { centralActivity } from './node-execution.js';
 
 /** Guards sluice.readState, asked only when the input says `readState` (set by schedules), so older histories never meet it. */
 export const READ_STATE_PATCH = 'schedule-read-state';
@@ -34,11 +34,7 @@ type ReadStateActivity = (input: { pipeline: string }) => Promise<Record<string,
 
 /** The node states saved for the pipeline, limited to `nodeIds` (states of nodes no longer in the spec stay out). */
 export async function readSavedStates(pipeline: string, nodeIds: readonly string[]): Promise<Record<string, unknown>> {
-  const read = wf.proxyActivities<Record<string, ReadStateActivity>>({
-    summary: 'read saved node state',
-    startToCloseTimeout: 60_000,
-    retry: { maximumAttempts: 10, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, nonRetryableErrorTypes: [ERROR_TYPES.config] },
-  })[READ_STATE_ACTIVITY]!;
+  const read: ReadStateActivity = centralActivity(READ_STATE_ACTIVITY, 'read saved node state');
   const saved = await read({ pipeline });
   const ids = new Set(nodeIds);
   return Object.fromEntries(Object.entries(saved).filter(([id]) => ids.has(id)));
