@@ -36,7 +36,7 @@ after(async () => {
 
 test('start-up migrations create the sluice schema and record themselves, and re-running them is a no-op', async () => {
   const tables = await db.pool.query(`select table_name from information_schema.tables where table_schema = 'sluice' order by 1`);
-  assert.deepEqual(tables.rows.map((r) => r.table_name), ['api_keys', 'audit_log', 'idempotency', 'node_state', 'pgmigrations', 'pipeline_versions', 'pipelines', 'run_slots']);
+  assert.deepEqual(tables.rows.map((r) => r.table_name), ['api_keys', 'audit_log', 'idempotency', 'log_sources', 'node_state', 'pgmigrations', 'pipeline_versions', 'pipelines', 'run_logs', 'run_slots', 'runs']);
   const applied = await db.pool.query(`select name from sluice.pgmigrations`);
   assert.equal(applied.rows.length, fs.readdirSync(new URL('../migrations', import.meta.url)).length);
   // Two more processes starting at once: both wait on the migration lock, neither fails or re-applies.

@@ -98,7 +98,8 @@ describe('reading a statement', () => {
     const gaps = polls.slice(1).map((r, i) => r.at - polls[i]!.at);
     assert.equal(gaps.length, 4);
     assert.ok(gaps.every((g, i) => i === 0 || g >= gaps[i - 1]! - 20), `polling slows down: ${gaps.join(', ')}ms`);
-    assert.ok(gaps[3]! >= 2 * gaps[0]! && gaps[3]! <= 1100, `from about 250ms up to maxPollInterval: ${gaps.join(', ')}ms`);
+    // 1.5x, not 2x: on a loaded machine the first gap stretches too.
+    assert.ok(gaps[3]! >= 1.5 * gaps[0]! && gaps[3]! <= 1100, `from about 250ms up to maxPollInterval: ${gaps.join(', ')}ms`);
     const submit = calls[0]!;
     assert.deepEqual(submit.body, { statement: sql, warehouse_id: mock.warehouseId, wait_timeout: '10s', on_wait_timeout: 'CONTINUE', disposition: 'INLINE', format: 'JSON_ARRAY' });
     assert.ok(calls.every((r) => r.authorization === `Bearer ${TOKEN}`));
