@@ -140,7 +140,7 @@ export class ProgressView {
     const lines = [runLine(view, now), `\x1b[2m${row(header)}\x1b[0m`, ...cells.map(row)];
     const hidden = (view.summary?.nodes ?? nodes.length) - shown.length;
     if (hidden > 0) lines.push(`\x1b[2m... ${count.format(hidden)} more nodes (${view.detail === 'partial' ? 'the API lists only running, paused and failed nodes of a run this big' : 'not active'})\x1b[0m`);
-    const clipped = lines.map((l) => (visibleLength(l) > width ? `${l.slice(0, width - 1)}…` : l));
+    const clipped = lines.map((l) => (visibleLength(l) > width ? `${l.slice(0, width - 1)}…\x1b[0m` : l));
     // Move up over the last frame, clear it, draw this one.
     const erase = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F\x1b[J` : '';
     this.drawnLines = clipped.length;
