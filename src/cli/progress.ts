@@ -132,7 +132,7 @@ export class ProgressView {
       n.id,
       n.waiting ? `${n.state} (waiting)` : n.state,
       count.format(n.rows),
-      n.rate === null ? '' : count.format(Math.round(n.rate)),
+      n.rate === null || n.rows === 0 ? '' : count.format(Math.round(n.rate)),
       n.elapsedMs === null ? '' : formatDuration(n.elapsedMs),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
@@ -140,7 +140,7 @@ export class ProgressView {
     const lines = [runLine(view, now), `\x1b[2m${row(header)}\x1b[0m`, ...cells.map(row)];
     const hidden = (view.summary?.nodes ?? nodes.length) - shown.length;
     if (hidden > 0) lines.push(`\x1b[2m... ${count.format(hidden)} more nodes (${view.detail === 'partial' ? 'the API lists only running, paused and failed nodes of a run this big' : 'not active'})\x1b[0m`);
-    const clipped = lines.map((l) => (visibleLength(l) > width ? `${l.slice(0, width - 1)}…\x1b[0m` : l));
+    const clipped = lines.map((l) => (width >= 20 && visibleLength(l) > width ? `${l.slice(0, width - 1)}…\x1b[0m` : l));
     // Move up over the last frame, clear it, draw this one.
     const erase = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F\x1b[J` : '';
     this.drawnLines = clipped.length;

@@ -85,7 +85,7 @@ export async function followRun(api: ApiClient, runId: string, intervalMs: numbe
         continue;
       }
       const now = Date.now();
-      if (tty) process.stdout.write(progress.frame(view, now, process.stdout.rows ?? 40, process.stdout.columns ?? 120));
+      if (tty) process.stdout.write(progress.frame(view, now, process.stdout.rows || 40, process.stdout.columns || 120));
       else for (const line of progress.plain(view, now)) io.out(line);
       if (isSettled(view)) {
         if (view.status === 'completed') return 0;
