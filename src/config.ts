@@ -84,8 +84,10 @@ export const configSchema = z.object({
   SLUICE_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   /** How long the API keeps node log lines (whole days: a day's partition goes once all of it is older). */
   SLUICE_LOG_RETENTION: durationVar.default(14 * 86_400_000),
-  /** Where a worker sends its nodes' log lines (the API's base URL, e.g. https://sluice.acme.com); unset: it keeps them. */
+  /** The API's base URL (e.g. https://sluice.acme.com): where a worker sends its nodes' log lines (unset: it keeps them), and what `sluice run`, `runs`, `logs`... talk to. */
   SLUICE_API_URL: z.url().optional(),
+  /** The key the API commands of `sluice` (run, runs, logs, schedules...) send; never a site key. */
+  SLUICE_API_KEY: z.string().min(1).optional(),
   /** The site key the worker sends them with (`sluice keys create --site NAME`). */
   SLUICE_LOG_KEY: z.string().regex(/^sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, 'expected a key made by `sluice keys create --site NAME`').optional(),
   /** The worker's buffer of unsent lines, and its bound in bytes (`64mb`, `512kb`): past it the oldest go, counted. */

@@ -18,35 +18,9 @@ import type { PipelineSpec } from '../dag/spec.js';
 import { parsePipelineText, validatePipeline } from '../dag/validate.js';
 import { createLogger } from '../log.js';
 import type { CheckOptions } from './options.js';
+import { typedParams } from './params.js';
 import { planChecks } from '../workflows/check.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, type CheckInput, type CheckResult, type NodeCheckResult } from '../workflows/messages.js';
-
-// Command-line values are text; a declared number or boolean param gets its typed value, and
-// anything that does not convert stays text so resolveParams names the mismatch.
-/** A list param given as JSON (`regions=["eu","us"]`); text that is not a JSON list stays text. */
-function parsedList(text: string): unknown {
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value : text;
-  } catch {
-    return text;
-  }
-}
-
-function typedParams(spec: PipelineSpec, pairs: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    const name = pair.slice(0, at);
-    const text = pair.slice(at + 1);
-    const type = spec.params?.[name]?.type;
-    if (type === 'number' && text.trim() !== '' && Number.isFinite(Number(text))) out[name] = Number(text);
-    else if (type === 'boolean' && (text === 'true' || text === 'false')) out[name] = text === 'true';
-    else if (type === 'list' && text.trim().startsWith('[')) out[name] = parsedList(text);
-    else out[name] = text;
-  }
-  return out;
-}
 
 function loadSpec(file: string, out: (line: string) => void): PipelineSpec | null {
   let text: string;
@@ -102,7 +76,7 @@ export async function checkFile(file: string, options: CheckOptions, out: (line:
   if (!spec) return 1;
   let params: Record<string, unknown>;
   try {
-    params = resolveParams(spec.params, typedParams(spec, options.param));
+    params = resolveParams(spec.params, typedParams(spec.params, options.param));
   } catch (err) {
     if (!(err instanceof BadRequestError)) throw err;
     for (const e of err.errors) out(`${e.path}: ${e.message}`);

@@ -1,7 +1,7 @@
 // The `sluice` command line. Each command imports its modules when it runs, so a worker does not
 // load the API server or the embedded dev database, and `sluice validate` loads neither.
 import { Command, InvalidArgumentError } from 'commander';
-import { collectParam, port, timeoutOption, type CheckOptions } from './options.js';
+import { collect, collectParam, port, positiveInt, timeoutOption, type CheckOptions } from './options.js';
 
 function onShutdown(fn: () => Promise<void>): void {
   let stopping = false;
@@ -121,6 +121,129 @@ program
   .description('print the JSON Schema of pipeline files (for editor autocompletion)')
   .action(async () => (await import('./validate.js')).printSchema());
 
+// Commands that talk to the REST API (SLUICE_API_URL, SLUICE_API_KEY).
+const API_URL_HELP = 'the API, e.g. https://sluice.acme.com (default: SLUICE_API_URL)';
+const API_KEY_HELP = 'the API key (default: SLUICE_API_KEY; prefer the variable: a flag shows in the process list)';
+/** A command that talks to the API: it takes --api-url and --api-key. */
+function apiCommand(parent: Command, name: string): Command {
+  return parent.command(name).option('--api-url <url>', API_URL_HELP).option('--api-key <key>', API_KEY_HELP);
+}
+/** How often `sluice run --follow` looks at the run. */
+const FOLLOW_INTERVAL_MS = 1000;
+
+apiCommand(program, 'run')
+  .description('start a run of a registered pipeline over the API; prints its id, or with --follow shows its nodes until it ends (exit 0: completed, 1: failed or cancelled)')
+  .argument('<pipeline>')
+  .option('--param <name=value>', 'a pipeline param (repeatable)', collectParam, [])
+  .option('--version <n>', 'the pipeline version (default: the latest)', positiveInt)
+  .option('--follow', 'show per-node state, rows, rows/s and elapsed time until the run ends')
+  .action(async (pipeline: string, opts: { param: string[]; version?: number; follow?: boolean; apiUrl?: string; apiKey?: string }) => {
+    const { runCommand } = await import('./runs.js');
+    process.exitCode = await runCommand(pipeline, { ...opts, interval: FOLLOW_INTERVAL_MS });
+  });
+
+apiCommand(program, 'runs')
+  .description('list runs, newest first')
+  .option('--pipeline <name>', 'only this pipeline\'s runs')
+  .option('--status <status>', 'queued, running, paused, completed, failed or cancelled')
+  .option('--schedule <id>', 'only the runs this schedule started')
+  .option('--limit <n>', 'at most this many (1-500; default 50)', positiveInt)
+  .option('--json', 'print the API\'s answer as JSON')
+  .action(async (opts: { pipeline?: string; status?: string; schedule?: string; limit?: number; json?: boolean; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./runs.js')).listRunsCommand(opts);
+  });
+
+apiCommand(program, 'logs')
+  .description("print a run's node log lines (those its workers ship to the API); --follow streams them until the run closes")
+  .argument('<run>')
+  .option('--node <id>', "only this node's lines (and its instances')")
+  .option('--level <level>', 'the least level shown: info, warn, error or fatal')
+  .option('--follow', 'keep printing lines as they arrive, until the run closes')
+  .action(async (runId: string, opts: { node?: string; level?: string; follow?: boolean; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./runs.js')).logsCommand(runId, opts);
+  });
+
+for (const [action, what] of [
+  ['pause', 'pause a running run (its nodes stop at a checkpoint)'],
+  ['resume', 'resume a paused run'],
+  ['cancel', 'cancel a run'],
+] as const) {
+  apiCommand(program, action)
+    .description(what)
+    .argument('<run>')
+    .action(async (runId: string, opts: { apiUrl?: string; apiKey?: string }) => {
+      await (await import('./runs.js')).runActionCommand(action, runId, opts);
+    });
+}
+
+apiCommand(program, 'retry')
+  .description('run the failed nodes of a failed run again (within its recovery window), and what depends on them')
+  .argument('<run>')
+  .option('--node <id>', 'retry only this failed node (repeatable; default: every failed node)', collect, [])
+  .action(async (runId: string, opts: { node: string[]; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./runs.js')).retryCommand(runId, opts);
+  });
+
+const schedules = program.command('schedules').description('schedules (Temporal Schedules that start runs of a pipeline) over the API');
+apiCommand(schedules, 'list')
+  .description('list schedules')
+  .option('--pipeline <name>', "only this pipeline's schedules")
+  .option('--limit <n>', 'at most this many (1-100; default 50)', positiveInt)
+  .option('--json', "print the API's answer as JSON")
+  .action(async (opts: { pipeline?: string; limit?: number; json?: boolean; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./schedules.js')).listSchedulesCommand(opts);
+  });
+apiCommand(schedules, 'create')
+  .description('make a schedule of a pipeline (its latest version unless --version); prints its id')
+  .argument('<pipeline>')
+  .option('--cron <expr>', "when: 5 fields (minute hour day-of-month month day-of-week), or @daily and the like")
+  .option('--interval <duration>', 'or: every this long (15m, 1h, 1d)')
+  .option('--overlap <policy>', 'required: skip, buffer_one, buffer_all, cancel_other or allow_all (what a start does while the last run is open)')
+  .option('--id <id>', 'the schedule id (default: <pipeline>-<8 hex>)')
+  .option('--param <name=value>', "the runs' params (repeatable)", collectParam, [])
+  .option('--timezone <zone>', 'IANA time zone the cron fields are read in (default UTC)')
+  .option('--catchup-window <duration>', 'how late a start missed while Temporal was down may still run')
+  .option('--version <n>', 'the pipeline version its runs use (default: the latest, pinned now)', positiveInt)
+  .option('--paused', 'make it paused')
+  .option('--note <text>', 'shown with the schedule')
+  .action(async (pipeline: string, opts: Parameters<typeof import('./schedules.js').createScheduleCommand>[1]) => {
+    await (await import('./schedules.js')).createScheduleCommand(pipeline, opts);
+  });
+for (const [action, what] of [
+  ['pause', 'pause a schedule: it starts no runs until unpaused'],
+  ['unpause', 'unpause a schedule'],
+] as const) {
+  apiCommand(schedules, action)
+    .description(what)
+    .argument('<id>')
+    .option('--note <text>', 'why (shown with the schedule)')
+    .action(async (id: string, opts: { note?: string; apiUrl?: string; apiKey?: string }) => {
+      await (await import('./schedules.js')).scheduleActionCommand(action, id, opts);
+    });
+}
+apiCommand(schedules, 'trigger')
+  .description('start one run of a schedule now, paused or not')
+  .argument('<id>')
+  .option('--overlap <policy>', 'default allow_all: the run starts whatever is running')
+  .action(async (id: string, opts: { overlap?: string; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./schedules.js')).scheduleActionCommand('trigger', id, opts);
+  });
+apiCommand(schedules, 'backfill')
+  .description('start the runs a schedule would have started between two past times (both inclusive)')
+  .argument('<id>')
+  .requiredOption('--from <time>', 'ISO 8601 with a zone, e.g. 2026-01-01T00:00:00Z')
+  .requiredOption('--to <time>', 'ISO 8601 with a zone, not later than now')
+  .option('--overlap <policy>', 'default buffer_all: every slot runs, one after another')
+  .action(async (id: string, opts: { from: string; to: string; overlap?: string; apiUrl?: string; apiKey?: string }) => {
+    await (await import('./schedules.js')).backfillCommand(id, opts);
+  });
+apiCommand(schedules, 'delete')
+  .description('delete a schedule; the runs it started go on')
+  .argument('<id>')
+  .action(async (id: string, opts: { apiUrl?: string; apiKey?: string }) => {
+    await (await import('./schedules.js')).deleteScheduleCommand(id, opts);
+  });
+
 // Internal: used by workers to bundle the workflow code in a child process (see worker/bundle.ts).
 program
   .command('__bundle-workflows', { hidden: true })
@@ -133,5 +256,7 @@ program
 
 await program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  // The API commands' errors carry their exit code: 2 for bad input, 1 otherwise.
+  const code = (err as { exitCode?: unknown } | null)?.exitCode;
+  process.exit(typeof code === 'number' ? code : 1);
 });

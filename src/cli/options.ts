@@ -33,3 +33,15 @@ export function timeoutOption(value: string): number {
   }
 }
 
+
+/** Commander parser of a positive integer (`--version`, `--limit`). */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+/** Commander parser of a repeatable option (`--node a --node b`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
