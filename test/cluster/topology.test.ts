@@ -133,7 +133,9 @@ before(async () => {
 
 after(async () => {
   for (const w of [...central, ...site]) await w.kill('SIGKILL');
-  for (const a of apis) a.proc.kill('SIGTERM');
+  await Promise.all(
+    apis.map((a) => (a.proc.exitCode === null && a.proc.signalCode === null ? new Promise((r) => (a.proc.once('exit', r), a.proc.kill('SIGTERM'))) : null)),
+  );
   await connection?.close();
   await s3?.stop();
   await data?.drop();
