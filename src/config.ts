@@ -38,6 +38,9 @@ export const configSchema = z.object({
   PORT: portSchema.default(3000),
   /** The site policy file of a worker (the same as `sluice worker --policy`). */
   SLUICE_WORKER_POLICY: z.string().min(1).optional(),
+  // A worker's Prometheus /metrics port (and the Temporal SDK's own metrics, folded into it, on the next one unless set).
+  SLUICE_METRICS_PORT: portSchema.optional(),
+  SLUICE_SDK_METRICS_PORT: portSchema.optional(),
   /** Where nodes may read and write files when no policy file says otherwise. */
   SLUICE_DATA_DIR: z.string().min(1).default('data'),
   /** Local staging directory where node datasets are written (per site). */

@@ -352,7 +352,7 @@ test('health and the OpenAPI document are served', async () => {
   assert.equal(doc.json.openapi, '3.1.0');
   assert.ok(doc.json.paths['/api/v1/runs/{runId}'].get);
   const runsParams = doc.json.paths['/api/v1/runs'].get.parameters.map((p: { name: string }) => p.name);
-  assert.deepEqual(runsParams.sort(), ['limit', 'pipeline', 'schedule', 'status']);
+  assert.deepEqual(runsParams.sort(), ['cursor', 'from', 'limit', 'pipeline', 'schedule', 'status', 'to']);
   assert.ok(doc.json.components.schemas.PipelineSpec.properties.nodes);
 });
 

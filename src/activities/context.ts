@@ -1,4 +1,5 @@
 // What a node executor gets to work with, and what it returns.
+import type { NodeCount } from './metrics.js';
 import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
 import type { NodeLimits } from '../workflows/node-task.js';
@@ -38,6 +39,8 @@ export interface NodeContext<C> {
   secrets: readonly string[];
   /** Bad-record thresholds of this node. */
   limits: NodeLimits;
+  /** Adds what this attempt just committed to the worker's metrics (rows, bytes, bad records). */
+  count(what: NodeCount, n: number): void;
   /** State saved by the previous successful run of this node, if any. */
   state: unknown;
 }

@@ -51,6 +51,7 @@ export class DeadLetters {
     );
     this.state.badBytes += await this.ctx.staging.writePart(this.dir, this.state.badParts, rows, SCHEMA);
     this.state.badParts += 1;
+    this.ctx.count('badRecords', bad.length);
     this.state.bad += bad.length;
     this.ctx.stats.badRows = this.state.bad;
     const max = this.limits.maxBadRecords;

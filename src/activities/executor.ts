@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { NodeStats } from '../workflows/messages.js';
 import { DEFAULT_LIMITS, DEFAULT_STALL_TIMEOUT_MS, type NodeHeartbeat, type NodeTaskInput, type NodeTaskResult } from '../workflows/node-task.js';
 import type { NodeContext, NodeRunner } from './context.js';
+import type { NodeMetrics } from './metrics.js';
 import { accessFor, nodeTypeRefusal, type SitePolicy } from '../kit/access.js';
 import { ConfigError, PolicyError } from '../kit/errors.js';
 import { StallError, scrubbingLogger, scrubDeep, toFailure } from './errors.js';
@@ -26,6 +27,8 @@ export interface ExecutorDeps {
   env: NodeJS.ProcessEnv;
   /** Aborted when the worker is shutting down: nodes stop at a batch boundary and hand back a checkpoint. */
   drain?: AbortSignal;
+  /** The worker's metrics (served with --metrics-port). */
+  metrics?: NodeMetrics;
 }
 
 export type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
@@ -64,7 +67,11 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
   return async (task) => {
     const actx = Context.current();
     const attempt = actx.info.attempt;
-    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site: placeOf(task.site), type: task.type });
+    const site = placeOf(task.site);
+    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type });
+    const began = performance.now();
+    const ended = (outcome: 'succeeded' | 'paused' | 'failed') => deps.metrics?.attemptEnded(task.type, site, outcome, (performance.now() - began) / 1000);
+    deps.metrics?.attemptStarted(task.type, site, attempt);
     const stats: NodeStats = { rowsIn: 0, rowsOut: 0 };
     let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
     let secrets: string[] = [];
@@ -136,6 +143,7 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
         secrets,
         limits: task.limits ?? DEFAULT_LIMITS,
         state: task.state,
+        count: (what, n) => deps.metrics?.count(task.type, site, what, n),
       };
       log.info({ resumedFrom: checkpoint ?? null }, 'node started');
       const running = run(ctx);
@@ -145,16 +153,22 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
       if ('paused' in outcome) {
         checkpoint = outcome.checkpoint;
         log.info({ stats, checkpoint }, 'node stopped at a checkpoint');
+        ended('paused');
         return { status: 'paused', checkpoint: outcome.checkpoint, stats: { ...stats }, attempt };
       }
       log.info({ stats }, 'node succeeded');
+      ended('succeeded');
       // Outputs reach history and the run view: no secret value may ride along (a path, a prefix, a reply).
       return { status: 'done', outputs: scrubDeep(outcome.outputs, secrets), stats: { ...stats }, attempt };
     } catch (err) {
       // The next attempt resumes from the last heartbeat: send the latest checkpoint now, not
       // up to a second old.
       beat();
-      if (err instanceof CancelledFailure) throw err;
+      if (err instanceof CancelledFailure) {
+        ended('paused');
+        throw err;
+      }
+      ended('failed');
       const failure = toFailure(err, secrets, { attempt, stats: { ...stats } });
       log.warn({ error: failure.message, nonRetryable: failure.nonRetryable }, 'node attempt failed');
       throw failure;

@@ -69,6 +69,9 @@ export const listRunsQuery = z.strictObject({
   pipeline: pipelineName.optional(),
   schedule: scheduleId.optional().describe('only runs this schedule started (by its spec, a trigger or a backfill)'),
   status: z.enum(RUN_STATUSES, { error: `expected one of ${RUN_STATUSES.join(', ')}` }).optional(),
+  from: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time like 2026-11-30T00:00:00Z' }).transform((v) => new Date(v)).optional().describe('runs started at or after this time'),
+  to: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time like 2026-11-30T00:00:00Z' }).transform((v) => new Date(v)).optional().describe('runs started before this time'),
+  cursor: text(512).optional().describe('the `next` of the previous page'),
   limit: intString(500).default(50),
 });
 
@@ -125,7 +128,10 @@ export const runSummary = z.object({
   closedAt: isoDate.nullable(),
   ...scheduledBy,
 });
-export const runListResponse = z.object({ runs: z.array(runSummary) });
+export const runListResponse = z.object({
+  runs: z.array(runSummary),
+  next: z.string().nullable().describe('the cursor of the next page (pass it as `cursor`); null on the last'),
+});
 
 export const nodeView = z.object({
   state: z.enum(NODE_STATES),
@@ -204,6 +210,10 @@ export const runResponse = z.object({
     .describe(
       "set when no worker answered the run's progress query in time, so the view was built from Temporal's history, the execution's search attributes and the last heartbeats: it may lag the workflow by a moment",
     ),
+  archived: z
+    .literal(true)
+    .optional()
+    .describe("set when Temporal no longer has the run (its retention removed it): the view is the run history's record, with per-node counts but no outputs or times"),
 });
 
 export const nodesPageResponse = z.object({

@@ -63,10 +63,11 @@ program
   .description('run a worker: central (workflows and central nodes) or, with --site, one site\'s nodes')
   .option('--site <name>', 'run only the nodes of this site (task queue <base>-site-<name>)')
   .option('--policy <file>', "this site's policy (YAML): the secrets, files, hosts and node types its nodes may use (default: SLUICE_WORKER_POLICY)")
-  .action(async (opts: { site?: string; policy?: string }) => {
+  .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (default: SLUICE_METRICS_PORT; none when unset)', port)
+  .action(async (opts: { site?: string; policy?: string; metricsPort?: number }) => {
     if (opts.site !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(opts.site)) throw new InvalidArgumentError('--site: expected lowercase letters, digits and dashes');
     const { runWorker } = await import('./worker.js');
-    await runWorker(opts.site, opts.policy);
+    await runWorker(opts.site, opts.policy, opts.metricsPort);
   });
 
 const keys = program.command('keys').description('manage API keys in the metadata database (DATABASE_URL)');

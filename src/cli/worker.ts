@@ -6,19 +6,25 @@ import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
 import { loadPolicy } from '../worker/policy.js';
 import { installRuntime } from '../worker/runtime.js';
+import { serveMetrics, WorkerMetrics } from '../worker/metrics.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
 
-export async function runWorker(site: string | undefined, policyFile?: string): Promise<void> {
+export async function runWorker(site: string | undefined, policyFile?: string, metricsPortOption?: number): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL).child({ site: placeOf(site) });
   // A bad policy stops the worker here, before it polls, with the path of the error.
   const file = policyFile ?? config.SLUICE_WORKER_POLICY;
   const policy = loadPolicy({ file, site, dataDir: config.SLUICE_DATA_DIR, stagingDir: config.SLUICE_STAGING_DIR });
   logger.info({ policy: file ?? 'built-in defaults', secrets: policy.secrets ?? 'any but the worker\'s own', files: policy.files, egress: policy.egress === null ? 'any but metadata' : policy.egress.length, nodeTypes: policy.nodeTypes ?? 'all' }, 'site policy');
-  installRuntime(logger);
+  // Metrics: ours at /metrics on the metrics port, the SDK's (task slots, polls, latencies) folded in from its own exporter.
+  const metricsPort = metricsPortOption ?? config.SLUICE_METRICS_PORT;
+  const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${config.SLUICE_SDK_METRICS_PORT ?? metricsPort + 1}`;
+  installRuntime(logger, sdkMetricsAddress ? { sdkMetricsAddress } : {});
+  const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
+  const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, '0.0.0.0', logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
   const admin: Connection = await connectClient(config);
   const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);
   if (added.length) logger.info({ added }, 'registered search attributes');
@@ -39,11 +45,13 @@ export async function runWorker(site: string | undefined, policyFile?: string): 
     policy,
     logger,
     drain: drain.signal,
+    ...(metrics ? { metrics } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(site ? {} : { workflowBundle: await bundleInChildProcess(dataConverter) }),
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();
   await connection.close();
+  metricsServer?.close();
   logger.info('worker stopped');
 }

@@ -11,6 +11,7 @@ import { auditStore, keyStore } from './access.js';
 import { idempotencyStore } from './idempotency.js';
 import { nodeStateStore } from './node-state.js';
 import { runSlotStore } from './run-slots.js';
+import { runHistoryStore } from './run-history.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
 export interface StoreOptions {
@@ -127,6 +128,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
 
     ...nodeStateStore(pool),
     ...runSlotStore(pool),
+    ...runHistoryStore(pool),
     ...keyStore(pool),
     ...auditStore(pool),
     ...idempotencyStore(pool),

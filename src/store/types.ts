@@ -1,5 +1,6 @@
 // What the metadata store holds and promises, independent of how it is stored.
 import type { PipelineSpec } from '../dag/spec.js';
+import type { RunStatus } from '../dag/vocabulary.js';
 
 export interface PipelineVersion {
   name: string;
@@ -65,6 +66,66 @@ export interface RunSlotStore {
   dropSlots(runIds: readonly string[]): Promise<number>;
   /** The pipeline's rows, in queue order. */
   listSlots(pipeline: string): Promise<SlotRow[]>;
+}
+
+/** A run as the durable history keeps it. */
+export interface RunRecord {
+  runId: string;
+  pipeline: string;
+  version: number | null;
+  status: RunStatus;
+  open: boolean;
+  scheduleId: string | null;
+  scheduledAt: Date | null;
+  params: Record<string, unknown>;
+  startedAt: Date;
+  endedAt: Date | null;
+  error: string | null;
+  summary: Record<string, unknown> | null;
+  nodes: Record<string, unknown> | null;
+}
+
+/** One write of a run's record; `seq` orders the writes of one run (a lower one than stored is ignored). Absent fields keep what is stored. */
+export interface RunRecordWrite {
+  runId: string;
+  pipeline: string;
+  version?: number | null;
+  status: RunStatus;
+  open: boolean;
+  scheduleId?: string | null;
+  scheduledAt?: string | Date | null;
+  params?: Record<string, unknown>;
+  startedAt: string | Date;
+  endedAt?: string | Date | null;
+  error?: string | null;
+  summary?: Record<string, unknown>;
+  nodes?: Record<string, unknown>;
+  seq: number;
+}
+
+export interface RunRecordFilter {
+  pipeline?: string | undefined;
+  /** Only these pipelines (a scoped key's). */
+  within?: readonly string[] | undefined;
+  schedule?: string | undefined;
+  /** Runs recorded with this status, and every open run (whose status Temporal may have moved on: the caller checks). */
+  status?: RunStatus | undefined;
+  /** Started at or after `from`, before `to`. */
+  from?: Date | undefined;
+  to?: Date | undefined;
+  /** The page after this run (keyset: newest first). */
+  after?: { startedAt: Date; runId: string } | undefined;
+  limit: number;
+}
+
+/** The durable run history: every run, newest first, outliving Temporal's retention. */
+export interface RunHistoryStore {
+  /** Upserts the run's record unless a write with a higher seq got there first; true when written. */
+  recordRun(write: RunRecordWrite): Promise<boolean>;
+  listRunRecords(filter: RunRecordFilter): Promise<RunRecord[]>;
+  getRunRecord(runId: string): Promise<RunRecord | null>;
+  /** Marks an open record closed with what Temporal says (a run terminated or timed out never wrote its end). */
+  closeRunRecord(runId: string, status: RunStatus, endedAt: Date | null, error: string | null): Promise<void>;
 }
 
 /** The roles of API callers, weakest first: each may do what the ones before it may. */
@@ -167,7 +228,7 @@ export interface IdempotencyStore {
   purgeIdempotency(): Promise<number>;
 }
 
-export interface Store extends NodeStateStore, RunSlotStore, KeyStore, AuditStore, IdempotencyStore {
+export interface Store extends NodeStateStore, RunSlotStore, RunHistoryStore, KeyStore, AuditStore, IdempotencyStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */

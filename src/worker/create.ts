@@ -17,7 +17,9 @@ import { metadataStore, type CentralStore } from './metadata.js';
 import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
+import type { NodeMetrics } from '../activities/metrics.js';
 import { notifyActivities } from './notify.js';
+import { runHistoryActivities } from './run-history.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
 import { bundleEncodesFailures } from '../codec/data-converter.js';
 import type { SitePolicy } from '../kit/access.js';
@@ -56,6 +58,8 @@ export interface WorkerSetup {
    * registers them again if the server lost them (ms; default SEARCH_ATTRIBUTE_CHECK_MS; 0: never).
    */
   searchAttributeCheckMs?: number;
+  /** Where node attempts report what they committed (the worker's /metrics). */
+  metrics?: NodeMetrics;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -71,7 +75,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const policy = setup.policy ?? loadPolicy({ site: setup.site, dataDir: env.SLUICE_DATA_DIR ?? "data", stagingDir: setup.stagingDir });
   const openMetadata = metadataStore(setup.metadata, env.DATABASE_URL, logger, metadataDbTimeouts(env));
   const activities = {
-    ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}) }),
+    ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}), ...(setup.metrics ? { metrics: setup.metrics } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
     [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
@@ -83,6 +87,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...(setup.site ? {} : gatherActivities(staging)),
     // Runs tell their notify targets of their events from the central workers.
     ...(setup.site ? {} : notifyActivities(env, policy, logger)),
+    // Runs write their record in the durable run history (GET /runs) through the metadata database.
+    ...(setup.site ? {} : runHistoryActivities(openMetadata, env.DATABASE_URL, logger)),
   };
   const taskQueue = nodeTaskQueue(setup.taskQueue, setup.site);
   const bundle = setup.workflowBundle;

@@ -5,10 +5,10 @@ import { ConfigError } from '../kit/errors.js';
 import type { PgTimeouts } from '../kit/postgres.js';
 import type { Logger } from '../log.js';
 import { createStore } from '../store/store.js';
-import type { NodeStateStore, RunSlotStore } from '../store/types.js';
+import type { NodeStateStore, RunHistoryStore, RunSlotStore } from '../store/types.js';
 
 /** What central activities read and write in the metadata database. */
-export type CentralStore = NodeStateStore & RunSlotStore;
+export type CentralStore = NodeStateStore & RunSlotStore & RunHistoryStore;
 
 /** Opens the store once, on first call; without a store or a URL, fails with a ConfigError (not retried) saying what to set. */
 export type OpenStore = (purpose: string) => Promise<CentralStore>;

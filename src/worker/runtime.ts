@@ -16,12 +16,18 @@ function adapter(logger: Logger): SdkLogger {
   };
 }
 
-/** Installs the SDK runtime with our logger; later calls are no-ops. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Installs the SDK runtime with our logger; later calls are no-ops. `sdkMetricsAddress`
+ * (host:port): the SDK's own metrics in Prometheus form there (a worker's /metrics includes them).
+ */
+export function installRuntime(logger: Logger, options: { sdkMetricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   try {
-    Runtime.install({ logger: adapter(logger.child({ component: 'temporal-sdk' })) });
+    Runtime.install({
+      logger: adapter(logger.child({ component: 'temporal-sdk' })),
+      ...(options.sdkMetricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.sdkMetricsAddress } } } } : {}),
+    });
   } catch {
     // Already created by an earlier SDK call in this process; its default logger stays.
   }

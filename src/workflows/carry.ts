@@ -16,6 +16,8 @@ export interface RunCarry {
   /** Executions of the run so far. */
   segments: number;
   nodes: PackedNode[];
+  /** The last sequence number of the run's history writes. */
+  recordSeq?: number;
   /** Whether the run already told its notify targets that it missed its sla. */
   slaMissed?: boolean;
   /** A run with a concurrency slot holds it still: when it got it (its marks, read then, are the input's `state`). */

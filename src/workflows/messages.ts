@@ -323,6 +323,28 @@ export interface NotifyTask {
   delivery: string;
 }
 
+/** The central activity with which a run records itself in the durable run history (src/worker/run-history.ts). */
+export const RECORD_RUN_ACTIVITY = 'sluice.recordRun';
+
+/** One write of a run's record: its status now; params with the first write, the summary and per-node counts with the last. */
+export interface RunRecordInput {
+  runId: string;
+  pipeline: string;
+  version: number;
+  status: RunStatus;
+  open: boolean;
+  seq: number;
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+  scheduleId: string | null;
+  scheduledAt: string | null;
+  params?: Record<string, unknown>;
+  summary?: RunSummary;
+  /** Per node, for runs of up to PROGRESS_NODE_LIMIT nodes. */
+  nodes?: Record<string, { state: NodeState; attempt: number; rowsIn: number; rowsOut: number; error: string | null }>;
+}
+
 /** A running chunk's instances so far (the same shape as its result; `bytes` 0 until it ends). */
 export const chunkProgressQuery = defineQuery<MapChunkResult>('chunkProgress');
 

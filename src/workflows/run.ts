@@ -26,6 +26,7 @@ import {
   type NodeStats,
   type NodeTry,
   type Notification,
+  type RunRecordInput,
   type MapRecord,
   type RetryRequest,
   type RetryResult,
@@ -43,7 +44,8 @@ import { emptyStats, errorMessage, executeNode, nodeLimits, now, type ExecutionH
 import { contextFor, mapItems, MappedRun, mapProgress } from './mapped.js';
 import { Notifier } from './notify.js';
 import type { NotifyEvent } from '../dag/vocabulary.js';
-import { readSavedStates, readsStateAtStart, scheduledTimeOf } from './scheduled.js';
+import { readSavedStates, readsStateAtStart, scheduledTimeOf, scheduleIdOf } from './scheduled.js';
+import { RunRecorder, RUN_HISTORY_PATCH } from './history.js';
 
 /** How long a failed run waits for POST /runs/{id}/retry unless the spec says `recoveryWindow`. */
 export const DEFAULT_RECOVERY_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
@@ -157,6 +159,9 @@ export class PipelineRun {
   private readonly notifying: boolean;
   private readonly notifier: Notifier;
   private slaMissed: boolean;
+  /** Whether the run writes its record in the durable run history (under its patch). */
+  private readonly recording: boolean;
+  private readonly recorder: RunRecorder;
   private slaScope: wf.CancellationScope | null = null;
   /** Whether this execution may continue as new; decided (and patch-marked) once its history is long. */
   private segmenting: boolean | null = null;
@@ -199,6 +204,8 @@ export class PipelineRun {
     this.notifying = this.spec.notify !== undefined && wf.patched(NOTIFY_PATCH);
     this.notifier = new Notifier(this.spec, this.info.workflowId, this.segments);
     this.slaMissed = carry?.slaMissed ?? false;
+    this.recording = wf.patched(RUN_HISTORY_PATCH);
+    this.recorder = new RunRecorder(carry?.recordSeq ?? 0);
     const carried = carry?.nodes.map(unpackNode);
     this.scheduler = carried
       ? DagScheduler.restore(this.spec.nodes, carried.map((n) => n.state), carried.map((n) => n.skip))
@@ -385,6 +392,8 @@ export class PipelineRun {
   async execute(): Promise<RunResult> {
     let continuing = false;
     this.watchSla();
+    // The run's first write carries its params; later ones only what changed.
+    if (this.recording && this.segments === 1) this.record(true, { params: this.input.params });
     try {
       return await this.run();
     } catch (err) {
@@ -394,6 +403,11 @@ export class PipelineRun {
     } finally {
       // Every way to close gives the slot back on its own; this catches any other.
       if (this.slotted && !continuing) await this.giveSlotBack();
+      if (this.recording) {
+        // The last write, as the run closes, holds its summary and (up to 1,000 nodes) each node's counts.
+        if (!continuing) this.record(false, { summary: this.summary(), ...(this.records.size <= PROGRESS_NODE_LIMIT ? { nodes: this.nodeCounts() } : {}) });
+        await this.recorder.flush();
+      }
       if (this.notifying) {
         this.slaScope?.cancel();
         // The deliveries outlive the run, but must have started before it closes.
@@ -418,6 +432,29 @@ export class PipelineRun {
         },
         () => undefined,
       );
+  }
+
+  /** Writes the run's record as it stands (open: the run goes on). */
+  private record(open: boolean, extra: Pick<RunRecordInput, 'params' | 'summary' | 'nodes'> = {}): void {
+    this.recorder.record({
+      runId: this.info.workflowId,
+      pipeline: this.input.pipeline,
+      version: this.input.version,
+      status: this.status,
+      open,
+      startedAt: this.startedAt,
+      endedAt: this.endedAt,
+      error: this.error,
+      scheduleId: scheduleIdOf(this.info),
+      scheduledAt: scheduledTimeOf(this.info),
+      ...extra,
+    });
+  }
+
+  private nodeCounts(): NonNullable<RunRecordInput['nodes']> {
+    const nodes: NonNullable<RunRecordInput['nodes']> = {};
+    for (const [id, r] of this.records) nodes[id] = { state: this.scheduler.state(id), attempt: r.attempt, rowsIn: r.stats.rowsIn, rowsOut: r.stats.rowsOut, error: r.error };
+    return nodes;
   }
 
   /** What the run tells its notify targets of `event`, as of now. */
@@ -622,6 +659,7 @@ export class PipelineRun {
       // A run with a slot keeps it, and the marks it read when it got it (the input's state below).
       ...(this.slotted ? { slot: { readFrom: this.readFrom.toISOString() } } : {}),
       ...(this.slaMissed ? { slaMissed: true } : {}),
+      ...(this.recording ? { recordSeq: this.recorder.lastSeq } : {}),
     };
     const input: RunInput = this.slotted || this.readsState ? { ...this.input, state: this.savedState } : this.input;
     // Two arguments, two payloads: the spec and the carry each stay within Temporal's payload limit.
@@ -695,6 +733,8 @@ export class PipelineRun {
     wf.upsertSearchAttributes([{ key: SLUICE_STATUS, value: status }]);
     const event = changed && this.notifying ? STATUS_EVENTS[status] : undefined;
     if (event) this.notifier.send(this.notification(event));
+    // Completed and cancelled are written as the run closes, with its summary.
+    if (changed && this.recording && status !== 'completed' && status !== 'cancelled') this.record(true);
   }
 
   // ---- nodes ----------------------------------------------------------------------------------

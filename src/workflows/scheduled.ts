@@ -3,7 +3,7 @@
 // fixed when the schedule is made, the node states saved so far, read as it starts.
 // Deterministic: imports limited to @temporalio/workflow and messages.
 import * as wf from '@temporalio/workflow';
-import { READ_STATE_ACTIVITY, TEMPORAL_SCHEDULED_START_TIME, type RunInput } from './messages.js';
+import { READ_STATE_ACTIVITY, TEMPORAL_SCHEDULED_BY_ID, TEMPORAL_SCHEDULED_START_TIME, type RunInput } from './messages.js';
 import { ERROR_TYPES } from './node-task.js';
 
 /** Guards sluice.readState, asked only when the input says `readState` (set by schedules), so older histories never meet it. */
@@ -16,6 +16,13 @@ export function scheduledTimeOf(info: wf.WorkflowInfo): string | null {
   if (value === undefined) value = (info.searchAttributes as Record<string, unknown[] | undefined> | undefined)?.[TEMPORAL_SCHEDULED_START_TIME.name]?.[0];
   const at = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
   return at !== null && Number.isFinite(at.getTime()) ? at.toISOString() : null;
+}
+
+/** The id of the schedule that started the run, or null for a run started by hand. */
+export function scheduleIdOf(info: wf.WorkflowInfo): string | null {
+  let value: unknown = info.typedSearchAttributes.get(TEMPORAL_SCHEDULED_BY_ID);
+  if (value === undefined) value = (info.searchAttributes as Record<string, unknown[] | undefined> | undefined)?.[TEMPORAL_SCHEDULED_BY_ID.name]?.[0];
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** Whether this execution reads the saved node states first: a scheduled run's first execution (a continued one carries them in its input). */

@@ -86,6 +86,8 @@ export function sinkRunner(node: SinkNodeType): NodeRunner<unknown> {
         cp.part = loaded.next;
         cp.rows += loaded.rows - rejected;
         cp.skipped += loaded.skipped;
+        // A batch the ledger says an earlier attempt committed is not counted again.
+        if (loaded.skipped === 0) ctx.count('rowsWritten', loaded.rows - rejected);
       }
       ctx.stats.rowsIn = cp.rows + dead.count;
       ctx.stats.rowsOut = cp.rows;

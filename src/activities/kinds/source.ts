@@ -67,6 +67,8 @@ export function sourceRunner(node: SourceNodeType): NodeRunner<unknown> {
           : await ctx.staging.writePart(dir, cp.parts, batch.rows, cp.schema);
         cp.parts += 1;
         cp.rows += rows;
+        ctx.count('rowsRead', rows);
+        ctx.count('bytesRead', batch.copy ? batch.copy.data.length : 0);
       }
       await dead.add(batch.bad);
       cp.cursor = batch.cursor;

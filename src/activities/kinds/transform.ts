@@ -75,6 +75,7 @@ export function transformRunner(node: TransformNodeType): NodeRunner<unknown> {
       cp.part = part + 1;
       cp.rowsIn += rowsIn;
       cp.rows += rowsOut;
+      ctx.count('rowsWritten', rowsOut);
       ctx.stats.rowsIn = cp.rowsIn;
       ctx.stats.rowsOut = cp.rows;
       ctx.commit(snapshot());

@@ -20,6 +20,7 @@ import { newRunId, startOptions } from '../runs/start.js';
 import { scheduleFacts } from '../runs/scheduled.js';
 import { runStatus } from '../runs/status.js';
 import { getRunView } from '../runs/view.js';
+import { archivedView } from '../runs/archived.js';
 import { getNodesPage } from '../runs/nodes.js';
 import {
   listRunsQuery,
@@ -99,6 +100,10 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
         throw err;
       }
       setTarget(res, `run ${handle.workflowId}`);
+      // Listed at once, even before a worker takes it; the run's own writes (higher seq) follow.
+      await store
+        .recordRun({ runId: handle.workflowId, pipeline: pv.name, version: pv.version, status: claim?.kind === 'queued' ? 'queued' : 'running', open: true, params, startedAt: new Date(), seq: 0 })
+        .catch((err: unknown) => logger.warn({ runId: handle.workflowId, err: (err as Error).message }, 'run not recorded in the run history'));
       const created: z.infer<typeof runCreatedResponse> = { runId: handle.workflowId, ...(claim ? { queued: claim.kind === 'queued' } : {}) };
       res.status(201).location(`/api/v1/runs/${encodeURIComponent(handle.workflowId)}`).json(created);
     })
@@ -112,7 +117,7 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
       if (query.pipeline !== undefined) requireScope(res, query.pipeline, { notFound: `pipeline ${query.pipeline} not found` });
       // A scoped key lists only its pipelines' runs: the visibility query names them.
       const within = principal.pipelines === null ? undefined : (await store.listPipelines()).map((p) => p.name).filter((n) => inScope(principal, n));
-      const body: z.infer<typeof runListResponse> = { runs: await listRuns(client, { ...query, within }) };
+      const body: z.infer<typeof runListResponse> = await listRuns(client, store, { ...query, within });
       res.json(body);
     })
     .all(methodNotAllowed('GET'));
@@ -122,7 +127,18 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
     .get(authorize('run.read'), async (req, res) => {
       const { runId } = runIdParams.parse(req.params);
       // Scope first: a run outside it is "not found", whatever state it is in.
-      const described = await describeRun(client, runId);
+      const described = await describeRun(client, runId).catch(async (err: unknown) => {
+        // Gone from Temporal (retention, a delete): the run history still has it.
+        if (!(err instanceof WorkflowNotFoundError || err instanceof NotFoundError)) throw err;
+        const archived = await store.getRunRecord(runId);
+        if (!archived) throw err;
+        return archived;
+      });
+      if (!('desc' in described)) {
+        requireScope(res, described.pipeline, { notFound: `run ${runId} not found` });
+        res.json(archivedView(described));
+        return;
+      }
       requireScope(res, described.desc.typedSearchAttributes.get(SLUICE_PIPELINE) ?? '', { notFound: `run ${runId} not found` });
       const view: z.infer<typeof runResponse> = { ...(await getRunView(client, runId, described)), ...scheduleFacts(described.desc.typedSearchAttributes) };
       res.json(view);
