@@ -74,6 +74,8 @@ test('every dependency is waited for until healthy, and every service something 
   assert.deepEqual(Object.keys(services['temporal-ui']!.depends_on ?? {}), ['temporal']);
   assert.deepEqual(Object.keys(services.temporal!.depends_on ?? {}), ['postgres']);
   assert.ok(services.api!.healthcheck?.test, 'the API has a healthcheck (/healthz)');
+  const central = sluice.find(([, s]) => role(s) === 'worker' && !siteOf(s))![1];
+  assert.match(JSON.stringify(central.healthcheck?.test), new RegExp(`:${central.environment?.SLUICE_METRICS_PORT}/metrics`), 'the central worker is checked on its metrics port');
 });
 
 test('every Sluice service reaches Temporal on the compose network and has the same SLUICE_PAYLOAD_KEYS', () => {
