@@ -41,6 +41,8 @@ export const configSchema = z.object({
   // A worker's Prometheus /metrics port (and the Temporal SDK's own metrics, folded into it, on the next one unless set).
   SLUICE_METRICS_PORT: portSchema.optional(),
   SLUICE_SDK_METRICS_PORT: portSchema.optional(),
+  // Where the metrics port listens: this host only unless widened (metrics name pipelines, and need no key).
+  SLUICE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Where nodes may read and write files when no policy file says otherwise. */
   SLUICE_DATA_DIR: z.string().min(1).default('data'),
   /** Local staging directory where node datasets are written (per site). */
@@ -80,6 +82,23 @@ export const configSchema = z.object({
     .pipe(z.array(z.url({ error: 'expected origins like https://temporal.acme.com, comma-separated' }))),
   /** API requests per minute per caller (key, OIDC subject, or address); 0: no limit. */
   SLUICE_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
+  /** How long the API keeps node log lines (whole days: a day's partition goes once all of it is older). */
+  SLUICE_LOG_RETENTION: durationVar.default(14 * 86_400_000),
+  /** Where a worker sends its nodes' log lines (the API's base URL, e.g. https://sluice.acme.com); unset: it keeps them. */
+  SLUICE_API_URL: z.url().optional(),
+  /** The site key the worker sends them with (`sluice keys create --site NAME`). */
+  SLUICE_LOG_KEY: z.string().regex(/^sk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/, 'expected a key made by `sluice keys create --site NAME`').optional(),
+  /** The worker's buffer of unsent lines, and its bound in bytes (`64mb`, `512kb`): past it the oldest go, counted. */
+  SLUICE_LOG_BUFFER_DIR: z.string().min(1).default(path.join('.sluice', 'log-buffer')),
+  SLUICE_LOG_BUFFER_SIZE: z
+    .string()
+    .regex(/^\d+(b|kb|mb|gb)?$/i, 'expected a size like 64mb, 512kb or 1048576')
+    .transform((v) => {
+      const m = /^(\d+)(b|kb|mb|gb)?$/i.exec(v)!;
+      return Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'] ?? 1);
+    })
+    .pipe(z.number().int().min(16 * 1024, 'must be at least 16kb'))
+    .default(64 * 1024 ** 2),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

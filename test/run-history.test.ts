@@ -10,22 +10,32 @@ import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTest
 import { spec, startRun, testActivities } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiMetrics } from '../src/api/metrics.js';
+import { serveMetrics } from '../src/metrics-server.js';
+import { createLogger } from '../src/log.js';
 
 let env: TemporalTestEnv;
 let db: TestDatabase;
 let store: Store;
 let api: TestApi;
 let worker: RunningWorker;
+let metrics: ApiMetrics;
+let metricsServer: http.Server | undefined;
 const taskQueue = uniqueName('history');
 
 before(async () => {
   [env, db] = await Promise.all([temporalEnv(), createTestDatabase()]);
   store = await createStore(db.url);
   worker = await startWorker(env.address, { namespace: env.namespace, taskQueue, metadata: store, extraActivities: testActivities });
-  api = await startTestApi({ store, client: env.client, taskQueue });
+  metrics = new ApiMetrics({ store, client: env.client, taskQueue });
+  metricsServer = await serveMetrics(metrics.registry, 0, '127.0.0.1', createLogger('silent'));
+  api = await startTestApi({ store, client: env.client, taskQueue, metrics });
 });
 
 after(async () => {
+  metricsServer?.close();
   await api?.close();
   await worker?.stop();
   await store?.close();
@@ -127,4 +137,20 @@ test('bad list queries are 400s with their paths', async () => {
     assert.equal(r.status, 400, query);
     assert.equal(r.json.errors[0].path, path, query);
   }
+});
+
+test("the API's /metrics counts requests by route, runs started, runs by status from the history, and the task queue backlog", async () => {
+  const name = uniqueName('metered');
+  await api.startPipelineRun({ name, nodes: [{ id: 'a', type: 'control.sleep', config: { ms: 10 } }] });
+  const [r2] = [await api.call('POST', `/api/v1/pipelines/${name}/runs`, {})];
+  await env.client.workflow.getHandle(r2.json.runId).result();
+  await api.call('GET', `/api/v1/runs?pipeline=${name}`);
+  await api.call('GET', '/api/v1/runs/no-such-run');
+  const text = await (await fetch(`http://127.0.0.1:${(metricsServer!.address() as AddressInfo).port}/metrics`)).text();
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
+  assert.equal(value(new RegExp(`^sluice_runs_started_total\\{pipeline="${name}"\\} (\\d+)`, 'm')), 2);
+  assert.ok(value(/^sluice_api_requests_total\{method="GET",route="\/api\/v1\/runs",status="200"\} (\d+)/m) >= 1, 'requests by route pattern');
+  assert.ok(value(/^sluice_api_requests_total\{method="GET",route="\/api\/v1\/runs\/:runId",status="404"\} (\d+)/m) >= 1, 'never by the path a caller sent');
+  assert.ok(value(/^sluice_runs\{status="completed",open="false"\} (\d+)/m) >= 2, 'runs by status from the history');
+  assert.match(text, /^sluice_task_queue_backlog\{queue="[^"]+",kind="workflow"\} \d+/m);
 });

@@ -1,6 +1,7 @@
 // Turns a node runner into a Temporal activity: resolves secrets, parses config, heartbeats
 // progress every second, hands back a checkpoint when asked to stop, fails an attempt whose
 // progress stood still for its stall timeout, and maps errors to failures.
+import { trace } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { z } from 'zod';
@@ -29,6 +30,13 @@ export interface ExecutorDeps {
   drain?: AbortSignal;
   /** The worker's metrics (served with --metrics-port). */
   metrics?: NodeMetrics;
+  /** Ships each attempt's lines (info and above, scrubbed) to the API; unset: they stay in the worker's log. */
+  logs?: AttemptLogs;
+}
+
+/** A logger for one node attempt whose lines (info and above) are also shipped to the API, scrubbed of `secrets()`. */
+export interface AttemptLogs {
+  attemptLogger(parent: Logger, bindings: { runId: string; nodeId: string; attempt: number; site: string; type: string }, secrets: () => readonly string[]): Logger;
 }
 
 export type NodeActivity = (input: NodeTaskInput) => Promise<NodeTaskResult>;
@@ -68,13 +76,16 @@ export function nodeActivity<S extends z.ZodType>(def: NodeTypeDef & { config: S
     const actx = Context.current();
     const attempt = actx.info.attempt;
     const site = placeOf(task.site);
-    const log = deps.logger.child({ runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type });
+    let secrets: string[] = [];
+    const bindings = { runId: task.runId, nodeId: task.nodeId, attempt, site, type: task.type };
+    const log = deps.logs ? deps.logs.attemptLogger(deps.logger, bindings, () => secrets) : deps.logger.child(bindings);
+    // With tracing on, the attempt's span (RunActivity:<type>) says which run, node and attempt it is.
+    trace.getActiveSpan()?.setAttributes({ 'sluice.run_id': task.runId, 'sluice.pipeline': task.pipeline, 'sluice.node_id': task.nodeId, 'sluice.attempt': attempt, 'sluice.site': site });
     const began = performance.now();
     const ended = (outcome: 'succeeded' | 'paused' | 'failed') => deps.metrics?.attemptEnded(task.type, site, outcome, (performance.now() - began) / 1000);
     deps.metrics?.attemptStarted(task.type, site, attempt);
     const stats: NodeStats = { rowsIn: 0, rowsOut: 0 };
     let checkpoint = previousCheckpoint(actx.info.heartbeatDetails) ?? task.checkpoint;
-    let secrets: string[] = [];
 
     // Stall detection: the counts and the checkpoint commits are progress. Heartbeats go out
     // whether or not anything moves (the timer sends them), so Temporal's heartbeat timeout cannot

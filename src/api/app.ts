@@ -1,4 +1,5 @@
 // The Express application: routes under /api/v1, request logs, and errors as problem+json.
+import type { ApiMetrics } from './metrics.js';
 import express, { type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AppDeps } from './deps.js';
@@ -12,15 +13,29 @@ import { codecRouter } from './routes/codec.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
 import { schedulesRouter } from './routes/schedules.js';
+import { logsRouter } from './routes/logs.js';
 
 export type { AppDeps } from './deps.js';
 
 /** One log line per request: method, path, status, duration. Never bodies. */
-function requestLog(logger: Logger): RequestHandler {
+/** Where routers are mounted: an error answered by the app's handler has left its router, and its baseUrl with it. */
+const MOUNTS = ['/api/v1', '/codec'];
+
+/** The matched route's pattern (`/api/v1/runs/:runId`), or `unmatched`. */
+function routeOf(req: express.Request): string {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof path !== 'string') return 'unmatched';
+  const base = req.baseUrl || (MOUNTS.find((m) => req.originalUrl.startsWith(`${m}/`)) ?? '');
+  return `${base}${path}`;
+}
+
+function requestLog(logger: Logger, metrics?: ApiMetrics): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      // By route pattern (`/api/v1/runs/:runId`), never by the path a caller sent: bounded label values.
+      metrics?.request(req.method, routeOf(req), res.statusCode, ms / 1000);
       const line = { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
@@ -35,7 +50,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   const web = deps.web ?? DEFAULT_WEB;
   app.use(requestId);
-  app.use(requestLog(deps.logger));
+  app.use(requestLog(deps.logger, deps.metrics));
   app.use(securityHeaders);
   app.use('/codec', codecRouter(deps));
   // Before authentication, so a browser's preflight (which carries no key) is answered.
@@ -46,7 +61,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // Everything else needs a principal, and every mutating or refused request is audited.
-  app.use(auditTrail(deps.store, deps.logger));
+  // Accepted log batches are not audited (a worker sends one every second or so); refused ones are.
+  app.use(auditTrail(deps.store, deps.logger, (req) => ['GET', 'HEAD', 'OPTIONS'].includes(req.method) || (req.method === 'POST' && req.originalUrl.split('?')[0] === '/api/v1/ingest/logs')));
   app.use(authenticate(deps.store, deps.auth, deps.logger));
   app.use(rateLimitPerCaller(web.ratePerMinute));
   app.use(noFormBodies);
@@ -65,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(runsRouter(deps));
   api.use(schedulesRouter(deps));
   api.use(accessRouter(deps));
+  api.use(logsRouter(deps));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -1,4 +1,5 @@
 // What the API needs from the rest of the system; tests pass real instances of each.
+import type { ApiMetrics } from './metrics.js';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Catalog } from '../dag/catalog.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
   auth: AuthSettings;
   /** CORS origins and the per-caller rate limit; defaults: no CORS, 1200 requests a minute. */
   web?: WebSettings;
+  /** Request and run counters for /metrics (SLUICE_METRICS_PORT); none when unset. */
+  metrics?: ApiMetrics;
   /** The codec endpoint (/codec); default: encryption off, so it answers 404. */
   codec?: CodecSettings;
 }

@@ -4,6 +4,7 @@ import type { Catalog } from '../dag/catalog.js';
 import { pipelineJsonSchema } from '../dag/json-schema.js';
 import { JSON_TYPES, YAML_TYPES } from './routes/pipelines.js';
 import * as s from './schemas.js';
+import * as logs from './log-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -178,6 +179,26 @@ export function openApiDocument(catalog: Catalog): Json {
           parameters: schedulePath,
           requestBody: { required: true, content: json(jsonSchema(s.backfillScheduleBody, 'input')) },
           responses: { '202': ok('the runs are being started', jsonSchema(s.backfillResponse)), ...problems(400, 404, 413, 415) },
+        },
+      },
+      '/api/v1/runs/{runId}/logs': {
+        get: {
+          summary: "The run's node log lines in arrival order; with follow=1 a text/event-stream of them until the run closes",
+          parameters: [...runIdPath, ...parameters(logs.runLogsQuery, 'query')],
+          responses: {
+            '200': {
+              description: 'a page of lines and where each place keeps its logs (or, with follow=1, events `places`, `line`, `end`)',
+              content: { ...json(jsonSchema(logs.runLogsResponse)), 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            ...problems(400, 404, 503),
+          },
+        },
+      },
+      '/api/v1/ingest/logs': {
+        post: {
+          summary: "A worker's batch of node log lines (site keys only, for their own site)",
+          requestBody: { required: true, content: json(jsonSchema(logs.ingestLogsBody, 'input')) },
+          responses: { '200': ok('stored (lines sent before are counted as duplicates)', jsonSchema(logs.ingestLogsResponse)), ...problems(400, 403, 413, 415, 422, 503) },
         },
       },
       '/api/v1/runs/{runId}/retry': {

@@ -1,4 +1,7 @@
 // Starting the API: on given dependencies (tests, `sluice dev`), or from the environment.
+import { ApiMetrics } from './metrics.js';
+import { clientTracing, startTracing } from '../tracing.js';
+import { serveMetrics } from '../metrics-server.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
@@ -16,6 +19,7 @@ import { authSettings } from './auth/settings.js';
 import type { CodecSettings } from './deps.js';
 import { PayloadEncryptionCodec } from '../codec/codec.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
+import { startLogRetention } from './log-retention.js';
 
 const DEV_KEY_NAME = 'sluice dev';
 
@@ -96,23 +100,31 @@ export async function startApiFromConfig(
     await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
     const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
     // A Temporal server that lost them (an in-memory dev server restarted) gets them again at the next start.
+    const tracing = startTracing('sluice-api', process.env, logger);
     const reregister = registerSearchAttributesOnStart(connection, config.TEMPORAL_NAMESPACE, (added) =>
       logger.warn({ added }, 'Temporal had lost the search attributes; registered them again'),
     );
     const client = new Client({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
-      interceptors: { workflow: [reregister] },
+      interceptors: { workflow: [reregister, ...(tracing ? [clientTracing(tracing.tracer)] : [])] },
       ...(dataConverter ? { dataConverter } : {}),
     });
     const codec = codecSettings(config, logger, options.host, options.devUiOrigins ?? []);
-    const server = await startApi({ store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } }, config.PORT, options.host);
+    const metrics = config.SLUICE_METRICS_PORT === undefined ? undefined : new ApiMetrics({ store, client, taskQueue: config.SLUICE_TASK_QUEUE });
+    const metricsServer = metrics ? await serveMetrics(metrics.registry, config.SLUICE_METRICS_PORT!, config.SLUICE_METRICS_HOST, logger) : undefined;
+    const server = await startApi(
+      { store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, ...(metrics ? { metrics } : {}), web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } },
+      config.PORT,
+      options.host,
+    );
     const { port } = server.address() as AddressInfo;
     // Idempotent answers are kept 24 hours; each API process sweeps the expired ones hourly.
     const purge = setInterval(() => {
       store.purgeIdempotency().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not purge idempotent answers'));
     }, 3_600_000);
     purge.unref();
+    const stopLogRetention = startLogRetention(store, config.SLUICE_LOG_RETENTION, logger);
     return {
       server,
       url: `http://127.0.0.1:${port}`,
@@ -120,6 +132,9 @@ export async function startApiFromConfig(
       ...(devKey ? { devKey } : {}),
       async close() {
         clearInterval(purge);
+        metricsServer?.close();
+        await tracing?.shutdown();
+        stopLogRetention();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await connection.close();
         await store.close();

@@ -3,6 +3,7 @@
 // applies the migrations, so this works on a fresh database too.
 import { issueKey } from '../api/auth/keys.js';
 import { createKeyBody } from '../api/schemas.js';
+import { logSiteName } from '../api/log-schemas.js';
 import { loadConfig, metadataDbTimeoutsOf } from '../config.js';
 import { createStore } from '../store/store.js';
 import type { ApiKeyRecord, Store } from '../store/types.js';
@@ -20,16 +21,26 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
 
 export interface CreateKeyOptions {
   name: string;
-  role: string;
+  /** Required unless `site` is given. */
+  role?: string | undefined;
   pipelines: string[];
-  expires?: string;
+  expires?: string | undefined;
+  /** A site key (`--site`): it may only send that site's log lines. */
+  site?: string | undefined;
 }
 
 /** Prints the key's details, then the key itself as the last line of stdout (the only time it is shown). */
 export async function createKeyCommand(opts: CreateKeyOptions): Promise<void> {
+  if (opts.site !== undefined) {
+    const site = logSiteName.safeParse(opts.site);
+    if (!site.success) throw new Error(`--site: ${site.error.issues[0]!.message}`);
+    if (opts.role !== undefined || opts.pipelines.length > 0) throw new Error('--site: a site key has no role or pipelines (it may only send its site\'s log lines); leave out --role and --pipelines');
+  } else if (opts.role === undefined) {
+    throw new Error('--role: required (viewer, operator, author or admin), unless --site makes a site key');
+  }
   const parsed = createKeyBody.safeParse({
     name: opts.name,
-    role: opts.role,
+    role: opts.role ?? 'viewer',
     ...(opts.pipelines.length > 0 ? { pipelines: opts.pipelines } : {}),
     ...(opts.expires === undefined ? {} : { expires: opts.expires }),
   });
@@ -39,16 +50,16 @@ export async function createKeyCommand(opts: CreateKeyOptions): Promise<void> {
   }
   const body = parsed.data;
   const { record, key } = await withStore((store) =>
-    issueKey(store, { name: body.name, role: body.role, pipelines: body.pipelines ?? null, expiresInMs: body.expires ?? null, createdBy: 'cli' }),
+    issueKey(store, { name: body.name, role: body.role, pipelines: body.pipelines ?? null, expiresInMs: body.expires ?? null, createdBy: 'cli', ...(opts.site ? { site: opts.site } : {}) }),
   );
-  console.error(`created key ${record.id} (${record.name}, ${record.role}${record.pipelines ? `, pipelines ${record.pipelines.join(' ')}` : ''}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''})`);
+  console.error(`created key ${record.id} (${record.name}, ${record.site ? `site key of ${record.site}: log lines only` : record.role}${record.pipelines ? `, pipelines ${record.pipelines.join(' ')}` : ''}${record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : ''})`);
   console.error('store it now: it is shown only this once. Send it as Authorization: Bearer <key>.');
   console.log(key);
 }
 
 function row(k: ApiKeyRecord): string {
   const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.expiresAt && k.expiresAt.getTime() <= Date.now() ? 'expired' : 'active';
-  return [k.id, k.role.padEnd(8), state.padEnd(10), (k.pipelines ?? ['*']).join(','), k.name].join('  ');
+  return [k.id, (k.site ? `site:${k.site}` : k.role).padEnd(8), state.padEnd(10), (k.pipelines ?? ['*']).join(','), k.name].join('  ');
 }
 
 export async function listKeysCommand(): Promise<void> {

@@ -75,10 +75,11 @@ keys
   .command('create')
   .description('make an API key; the key is printed once, as the last line of stdout')
   .requiredOption('--name <name>', 'who or what the key is for')
-  .requiredOption('--role <role>', 'viewer, operator, author or admin')
+  .option('--role <role>', 'viewer, operator, author or admin (required unless --site)')
   .option('--pipelines <glob>', 'limit the key to pipelines matching this glob (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
   .option('--expires <duration>', 'lifetime, e.g. 90d (default: none)')
-  .action(async (opts: { name: string; role: string; pipelines: string[]; expires?: string }) => {
+  .option('--site <name>', "a site key: it may only send this site's log lines (`central` for central workers), nothing else")
+  .action(async (opts: { name: string; role?: string; pipelines: string[]; expires?: string; site?: string }) => {
     const { createKeyCommand } = await import('./keys.js');
     await createKeyCommand(opts);
   });

@@ -7,10 +7,12 @@ import { createWorker } from '../worker/create.js';
 import { loadPolicy } from '../worker/policy.js';
 import { installRuntime } from '../worker/runtime.js';
 import { serveMetrics, WorkerMetrics } from '../worker/metrics.js';
+import { startTracing } from '../tracing.js';
 import { connectClient, connectWorker } from '../../temporal/connection.js';
 import { ensureSearchAttributes } from '../../temporal/search-attributes.js';
 import { placeOf } from '../dag/vocabulary.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
+import { startLogShipping } from '../worker/logs/from-env.js';
 
 export async function runWorker(site: string | undefined, policyFile?: string, metricsPortOption?: number): Promise<void> {
   const config = loadConfig();
@@ -23,8 +25,9 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   const metricsPort = metricsPortOption ?? config.SLUICE_METRICS_PORT;
   const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${config.SLUICE_SDK_METRICS_PORT ?? metricsPort + 1}`;
   installRuntime(logger, sdkMetricsAddress ? { sdkMetricsAddress } : {});
+  const tracing = startTracing(`sluice-worker${site ? `-${site}` : ''}`, process.env, logger);
   const metrics = metricsPort === undefined ? undefined : new WorkerMetrics();
-  const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, '0.0.0.0', logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
+  const metricsServer = metrics && sdkMetricsAddress ? await serveMetrics(metrics.registry, metricsPort!, config.SLUICE_METRICS_HOST, logger, `http://${sdkMetricsAddress}/metrics`) : undefined;
   const admin: Connection = await connectClient(config);
   const added = await ensureSearchAttributes(admin, config.TEMPORAL_NAMESPACE);
   if (added.length) logger.info({ added }, 'registered search attributes');
@@ -36,6 +39,7 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
   const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
   if (dataConverter) logger.info({ keys: config.SLUICE_PAYLOAD_KEYS }, 'payloads are encrypted');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => drain.abort());
+  const logShipper = await startLogShipping(config, site, policy, logger);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -46,12 +50,17 @@ export async function runWorker(site: string | undefined, policyFile?: string, m
     logger,
     drain: drain.signal,
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(logShipper ? { logShipper } : {}),
     ...(dataConverter ? { dataConverter } : {}),
     ...(site ? {} : { workflowBundle: await bundleInChildProcess(dataConverter) }),
   });
   logger.info({ taskQueue: worker.options.taskQueue, address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, 'worker polling');
   await worker.run();
+  // Lines not sent yet wait in the spool for the next start.
+  await logShipper?.close();
   await connection.close();
   metricsServer?.close();
+  await tracing?.shutdown();
   logger.info('worker stopped');
 }

@@ -19,6 +19,19 @@ export const MAX_YAML_SPEC_BYTES = 64 * 1024;
 export const MAX_RUN_BODY_BYTES = 256 * 1024;
 export const MAX_KEY_BODY_BYTES = 16 * 1024;
 
+/**
+ * Log lines a worker sends (POST /api/v1/ingest/logs): the body, lines per batch, a line's message
+ * and its other fields (as JSON). Workers cut what is longer before sending, so their batches fit.
+ */
+export const MAX_LOG_BODY_BYTES = 2 * 1024 * 1024;
+export const MAX_LOG_BATCH_LINES = 1_000;
+export const MAX_LOG_MESSAGE_LENGTH = 8_192;
+export const MAX_LOG_FIELDS_BYTES = 16_384;
+/** Lines per page of GET /api/v1/runs/{id}/logs. */
+export const MAX_LOG_PAGE = 1_000;
+/** Log streams (`?follow=1`) one API process serves at once; past it a follow is 503. */
+export const MAX_LOG_FOLLOWERS = 200;
+
 /** What a YAML document may expand to through aliases (approximately its size as JSON). */
 export const MAX_YAML_EXPANDED_BYTES = MAX_SPEC_BYTES;
 /** How long the YAML parser may work on one document before the request is refused. */

@@ -23,6 +23,8 @@ export interface SitePolicy {
   egress: readonly EgressRule[] | null;
   /** Node types (globs) that may run here; null: all. */
   nodeTypes: readonly string[] | null;
+  /** false: the worker keeps its nodes' log lines and ships none to the API (policy `logs: { ship: false }`); default true. */
+  shipLogs?: boolean;
 }
 
 export interface Access {

@@ -8,6 +8,7 @@ interface KeyRow {
   name: string;
   role: ApiKeyRecord['role'];
   pipelines: string[] | null;
+  site: string | null;
   hash: string;
   created_at: Date;
   created_by: string;
@@ -16,7 +17,7 @@ interface KeyRow {
   last_used_at: Date | null;
 }
 
-const KEY_COLUMNS = 'id, name, role, pipelines, hash, created_at, created_by, expires_at, revoked_at, last_used_at';
+const KEY_COLUMNS = 'id, name, role, pipelines, site, hash, created_at, created_by, expires_at, revoked_at, last_used_at';
 
 function toKey(r: KeyRow): ApiKeyRecord {
   return {
@@ -24,6 +25,7 @@ function toKey(r: KeyRow): ApiKeyRecord {
     name: r.name,
     role: r.role,
     pipelines: r.pipelines,
+    site: r.site,
     createdAt: r.created_at,
     createdBy: r.created_by,
     expiresAt: r.expires_at,
@@ -36,9 +38,9 @@ export function keyStore(pool: pg.Pool): KeyStore {
   return {
     async insertKey(k: NewApiKey) {
       const res = await pool.query<KeyRow>(
-        `INSERT INTO sluice.api_keys (id, name, role, pipelines, hash, created_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${KEY_COLUMNS}`,
-        [k.id, k.name, k.role, k.pipelines, k.hash, k.createdBy, k.expiresAt],
+        `INSERT INTO sluice.api_keys (id, name, role, pipelines, site, hash, created_by, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${KEY_COLUMNS}`,
+        [k.id, k.name, k.role, k.pipelines, k.site ?? null, k.hash, k.createdBy, k.expiresAt],
       );
       return toKey(res.rows[0]!);
     },

@@ -111,6 +111,14 @@ export function runHistoryStore(pool: pg.Pool): RunHistoryStore {
       return res.rows[0] ? record(res.rows[0]) : null;
     },
 
+    async countRuns(closedWithinMs) {
+      const res = await pool.query<{ status: RunRecord['status']; open: boolean; runs: number }>(
+        `SELECT status, open, count(*)::int AS runs FROM sluice.runs WHERE open OR ended_at > now() - make_interval(secs => $1) GROUP BY status, open`,
+        [closedWithinMs / 1000],
+      );
+      return res.rows;
+    },
+
     async closeRunRecord(runId, status, endedAt, error) {
       await pool.query(`UPDATE sluice.runs SET status = $2, open = false, ended_at = COALESCE(ended_at, $3), error = COALESCE($4, error), updated_at = now() WHERE run_id = $1 AND open`, [runId, status, endedAt, error]);
     },

@@ -12,6 +12,7 @@ import { idempotencyStore } from './idempotency.js';
 import { nodeStateStore } from './node-state.js';
 import { runSlotStore } from './run-slots.js';
 import { runHistoryStore } from './run-history.js';
+import { logStore } from './logs.js';
 import type { PipelineSummary, PipelineVersion, Store } from './types.js';
 
 export interface StoreOptions {
@@ -132,6 +133,7 @@ export async function createStore(databaseUrl: string, options: StoreOptions = {
     ...keyStore(pool),
     ...auditStore(pool),
     ...idempotencyStore(pool),
+    ...logStore(pool, options.logger),
 
     close: () => pool.end(),
   };

@@ -1,6 +1,7 @@
 // What the metadata store holds and promises, independent of how it is stored.
 import type { PipelineSpec } from '../dag/spec.js';
 import type { RunStatus } from '../dag/vocabulary.js';
+import type { LogStore } from './logs.js';
 
 export interface PipelineVersion {
   name: string;
@@ -124,6 +125,8 @@ export interface RunHistoryStore {
   recordRun(write: RunRecordWrite): Promise<boolean>;
   listRunRecords(filter: RunRecordFilter): Promise<RunRecord[]>;
   getRunRecord(runId: string): Promise<RunRecord | null>;
+  /** Runs by status: the open ones, and those that closed within the last `closedWithinMs`. */
+  countRuns(closedWithinMs: number): Promise<{ status: RunStatus; open: boolean; runs: number }[]>;
   /** Marks an open record closed with what Temporal says (a run terminated or timed out never wrote its end). */
   closeRunRecord(runId: string, status: RunStatus, endedAt: Date | null, error: string | null): Promise<void>;
 }
@@ -139,6 +142,8 @@ export interface ApiKeyRecord {
   role: Role;
   /** Pipeline-name globs the key is limited to; null: every pipeline. */
   pipelines: string[] | null;
+  /** A site key: it may only send the log lines of this site (`central`: of the central workers). */
+  site?: string | null;
   createdAt: Date;
   createdBy: string;
   expiresAt: Date | null;
@@ -151,6 +156,8 @@ export interface NewApiKey {
   name: string;
   role: Role;
   pipelines: string[] | null;
+  /** A site key's site (its role is then viewer and its scope empty: it can read nothing). */
+  site?: string | null;
   /** Hash of the secret part (never the key). */
   hash: string;
   createdBy: string;
@@ -228,7 +235,7 @@ export interface IdempotencyStore {
   purgeIdempotency(): Promise<number>;
 }
 
-export interface Store extends NodeStateStore, RunSlotStore, RunHistoryStore, KeyStore, AuditStore, IdempotencyStore {
+export interface Store extends NodeStateStore, RunSlotStore, RunHistoryStore, KeyStore, AuditStore, IdempotencyStore, LogStore {
   /** Adds a version unless the spec equals the latest one, which is then returned with created: false. */
   putPipeline(spec: PipelineSpec): Promise<PipelineVersion & { created: boolean }>;
   /** Every pipeline, by name. */

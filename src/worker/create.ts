@@ -6,7 +6,7 @@ import { Worker, type NativeConnection, type WorkflowBundleOption } from '@tempo
 import { connectors } from '../../connectors/index.js';
 import { checkActivity } from '../activities/check.js';
 import { createActivities } from '../activities/index.js';
-import { HEARTBEAT_MS } from '../activities/executor.js';
+import { HEARTBEAT_MS, type AttemptLogs } from '../activities/executor.js';
 import { createStagingStore, stagingSettings } from '../activities/staging/from-env.js';
 import { startStagingSweeper } from '../activities/staging/retention.js';
 import { metadataDbTimeouts, nodeTaskQueue } from '../config.js';
@@ -18,6 +18,8 @@ import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
 import type { NodeMetrics } from '../activities/metrics.js';
+import type { Tracer } from '@opentelemetry/api';
+import { activityTracing } from '../tracing.js';
 import { notifyActivities } from './notify.js';
 import { runHistoryActivities } from './run-history.js';
 import { CENTRAL, workerOf } from '../dag/vocabulary.js';
@@ -53,6 +55,8 @@ export interface WorkerSetup {
   metadata?: CentralStore;
   /** Payload encryption (payloadDataConverter); a pre-built bundle must then carry its failure converter. */
   dataConverter?: DataConverter;
+  /** Ships node attempts' log lines to the API (unless the policy says `logs: { ship: false }`). */
+  logShipper?: AttemptLogs;
   /**
    * How often a central worker checks that the Sluice search attributes are still registered, and
    * registers them again if the server lost them (ms; default SEARCH_ATTRIBUTE_CHECK_MS; 0: never).
@@ -60,6 +64,8 @@ export interface WorkerSetup {
   searchAttributeCheckMs?: number;
   /** Where node attempts report what they committed (the worker's /metrics). */
   metrics?: NodeMetrics;
+  /** Traces each node attempt (OpenTelemetry; src/tracing.ts). */
+  tracer?: Tracer;
 }
 
 /** Path of the workflow bundle's entry, for the worker and for replay. */
@@ -75,7 +81,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const policy = setup.policy ?? loadPolicy({ site: setup.site, dataDir: env.SLUICE_DATA_DIR ?? "data", stagingDir: setup.stagingDir });
   const openMetadata = metadataStore(setup.metadata, env.DATABASE_URL, logger, metadataDbTimeouts(env));
   const activities = {
-    ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}), ...(setup.metrics ? { metrics: setup.metrics } : {}) }),
+    ...createActivities(connectors, { staging, policy, logger, env, ...(setup.drain ? { drain: setup.drain } : {}), ...(setup.metrics ? { metrics: setup.metrics } : {}), ...(setup.logShipper && policy.shipLogs !== false ? { logs: setup.logShipper } : {}) }),
     ...setup.extraActivities,
     // Every worker can check its own nodes: their secrets exist only in its environment.
     [CHECK_ACTIVITY]: checkActivity({ connectors, env, logger, policy }),
@@ -108,6 +114,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     shutdownGraceTime: '30s',
     identity: `sluice-${setup.site ? `site-${setup.site}` : CENTRAL}@${process.pid}`,
     ...(setup.dataConverter ? { dataConverter: setup.dataConverter } : {}),
+    ...(setup.tracer ? { interceptors: { activity: [activityTracing(setup.tracer)] } } : {}),
   });
   const active = () => !['STOPPED', 'FAILED'].includes(worker.getState());
   // Each worker expires old runs from its own store (SLUICE_STAGING_RETENTION), now and periodically.

@@ -30,6 +30,8 @@ export const policyFileSchema = z.strictObject({
   egress: z.array(egressRule).max(1000).optional(),
   /** Node types (globs) that may run on this worker; default: all. */
   nodeTypes: z.array(z.string().regex(/^[a-z0-9_*?]+(\.[a-z0-9_*?]+)?$/, 'expected a node type or glob like postgres.* ')).max(1000).optional(),
+  /** `ship: false` keeps the nodes' log lines on this worker: none go to the API (SLUICE_API_URL). Default true. */
+  logs: z.strictObject({ ship: z.boolean() }).optional(),
 });
 
 /**
@@ -95,5 +97,6 @@ export function loadPolicy(options: PolicyOptions): SitePolicy {
     files: { read: roots(p.files?.read), write: roots(p.files?.write) },
     egress: (p.egress as EgressRule[] | undefined) ?? null,
     nodeTypes: p.nodeTypes ?? null,
+    shipLogs: p.logs?.ship ?? true,
   };
 }

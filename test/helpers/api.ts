@@ -1,4 +1,5 @@
 // Starts the real API (real store, real Temporal client) on a free port for one test file.
+import type { ApiMetrics } from '../../src/api/metrics.js';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,10 +34,11 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings; codec?: CodecSettings }): Promise<TestApi> {
+export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings; codec?: CodecSettings; metrics?: ApiMetrics; port?: number }): Promise<TestApi> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent', 'sluice-api-test');
   const auth: AuthSettings = deps.auth ?? { mode: 'on', oidc: null };
-  const server = await startApi({ catalog, ...deps, auth, logger }, 0, '127.0.0.1');
+  const { port = 0, ...appDeps } = deps;
+  const server = await startApi({ catalog, ...appDeps, auth, logger }, port, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const makeKey = async (role: Role, pipelines?: string[]) =>
     (await issueKey(deps.store, { name: `test ${role}`, role, pipelines: pipelines ?? null, expiresInMs: null, createdBy: 'test' })).key;

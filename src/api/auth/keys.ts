@@ -71,6 +71,8 @@ export interface KeyRequest {
   expiresInMs: number | null;
   /** Who asks: a key id, an OIDC subject, `cli` or `sluice dev`. */
   createdBy: string;
+  /** A site key: it may only send this site's log lines (its role and scope then grant nothing). */
+  site?: string;
 }
 
 /** Makes and stores a key; the returned `key` is the only time it exists outside the caller's hands. */
@@ -79,8 +81,8 @@ export async function issueKey(store: KeyStore, req: KeyRequest): Promise<{ reco
   const record = await store.insertKey({
     id: made.id,
     name: req.name,
-    role: req.role,
-    pipelines: req.pipelines,
+    // A site key reads nothing: the weakest role and an empty scope, besides the checks on `site`.
+    ...(req.site ? { role: 'viewer' as const, pipelines: [], site: req.site } : { role: req.role, pipelines: req.pipelines }),
     hash: made.hash,
     createdBy: req.createdBy,
     expiresAt: req.expiresInMs === null ? null : new Date(Date.now() + req.expiresInMs),

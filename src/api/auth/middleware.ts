@@ -79,6 +79,7 @@ async function principalFor(req: Request, keys: KeyStore, settings: AuthSettings
     if (row.revokedAt) throw new UnauthorizedError(`API key ${row.id} was revoked`);
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw new UnauthorizedError(`API key ${row.id} expired at ${row.expiresAt.toISOString()}`);
     keys.touchKey(row.id).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not record key use'));
+    if (row.site) return { kind: 'key', id: row.id, name: row.name, role: 'viewer', pipelines: [], site: row.site };
     return { kind: 'key', id: row.id, name: row.name, role: row.role, pipelines: row.pipelines };
   }
   if (settings.oidc) return settings.oidc.verify(token);
@@ -99,6 +100,11 @@ export function authorize(action: Action): RequestHandler {
   return (req, res, next) => {
     locals(res).action = action;
     const p = principalOf(res);
+    // A site key sends its site's log lines and nothing else; only site keys (or everyone, with auth off) send them.
+    if (p.site !== undefined && action !== 'log.ingest') throw new ForbiddenError(`${action} is not allowed to a site key: key ${p.id} may only send the log lines of site ${p.site}`);
+    if (action === 'log.ingest' && p.site === undefined && p.kind !== 'anonymous') {
+      throw new ForbiddenError('log.ingest needs a site key (`sluice keys create --name NAME --site SITE`); this key is not one');
+    }
     const needed = ACTIONS[action];
     if (!roleAllows(p.role, needed)) {
       throw new ForbiddenError(`${action} needs the ${needed} role; this ${p.kind === 'oidc' ? 'token' : 'key'} has ${p.role}`);

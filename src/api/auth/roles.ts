@@ -11,6 +11,9 @@ export const ACTIONS = {
   'run.list': 'viewer',
   'run.read': 'viewer',
   'run.nodes': 'viewer',
+  'run.logs': 'viewer',
+  // Only site keys, whatever their role (authorize): a worker sending its own site's log lines.
+  'log.ingest': 'viewer',
   'openapi.read': 'viewer',
   'payload.decode': 'viewer',
   'schedule.list': 'viewer',
@@ -51,6 +54,8 @@ export interface Principal {
   role: Role;
   /** Pipeline-name globs; null: every pipeline. */
   pipelines: readonly string[] | null;
+  /** A site key's site: it may send that site's log lines and do nothing else. */
+  site?: string;
 }
 
 /** Whether `principal` may see and act on pipeline `name` (and its runs). */

@@ -53,7 +53,7 @@ function retryRejection(runId: string, err: WorkflowUpdateFailedError): Error {
   return new ConflictError(cause?.message ?? err.message);
 }
 
-export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Router {
+export function runsRouter({ store, client, taskQueue, logger, metrics }: AppDeps): Router {
   const once = idempotent(store, logger);
   const router = Router();
 
@@ -100,6 +100,7 @@ export function runsRouter({ store, client, taskQueue, logger }: AppDeps): Route
         throw err;
       }
       setTarget(res, `run ${handle.workflowId}`);
+      metrics?.runStarted(pv.name);
       // Listed at once, even before a worker takes it; the run's own writes (higher seq) follow.
       await store
         .recordRun({ runId: handle.workflowId, pipeline: pv.name, version: pv.version, status: claim?.kind === 'queued' ? 'queued' : 'running', open: true, params, startedAt: new Date(), seq: 0 })
