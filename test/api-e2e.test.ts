@@ -3,35 +3,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
-import { Context } from '@temporalio/activity';
-import { makeCatalog } from '../src/dag/catalog.js';
 import { createStore } from '../src/store/store.js';
 import type { Store } from '../src/store/types.js';
-import type { NodeHeartbeat, NodeTaskResult } from '../src/workflows/node-task.js';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
-import { testActivities, testCatalog } from './helpers/pipelines.js';
+import { rowsActivity, rowsCatalog, testActivities } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
 
 const ROW_BATCHES = 40;
 
-/** test.rows: reports growing row counts in heartbeats for ~6s, as a long read would. */
-const rowsActivity = async (): Promise<NodeTaskResult> => {
-  const ctx = Context.current();
-  for (let i = 1; i <= ROW_BATCHES; i++) {
-    await sleep(150);
-    const stats = { rowsIn: i * 100, rowsOut: i * 100 };
-    const hb: NodeHeartbeat = { ...stats, checkpoint: i, stats };
-    ctx.heartbeat(hb);
-  }
-  return { status: 'done', outputs: {}, stats: { rowsIn: ROW_BATCHES * 100, rowsOut: ROW_BATCHES * 100 }, attempt: ctx.info.attempt };
-};
-
-const catalog = makeCatalog([
-  ...testCatalog.values(),
-  { type: 'test.rows', description: 'heartbeats growing row counts', config: z.object({}), consumesDataset: false, producesDataset: false },
-]);
+const catalog = rowsCatalog;
 
 let env: TemporalTestEnv;
 let db: TestDatabase;
@@ -47,7 +28,7 @@ before(async () => {
   central = await startWorker(env.address, {
     namespace: env.namespace,
     taskQueue,
-    extraActivities: { ...testActivities, 'test.rows': rowsActivity },
+    extraActivities: { ...testActivities, 'test.rows': rowsActivity(ROW_BATCHES, 150) },
   });
   api = await startTestApi({ store, client: env.client, taskQueue, catalog });
 });

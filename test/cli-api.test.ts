@@ -7,37 +7,18 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
-import { Context } from '@temporalio/activity';
 import { issueKey } from '../src/api/auth/keys.js';
-import { makeCatalog } from '../src/dag/catalog.js';
 import { createStore } from '../src/store/store.js';
 import type { Store } from '../src/store/types.js';
-import type { NodeHeartbeat, NodeTaskResult } from '../src/workflows/node-task.js';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
-import { testActivities, testCatalog } from './helpers/pipelines.js';
+import { rowsActivity, rowsCatalog, testActivities } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
 
 const SLUICE = path.join(import.meta.dirname, '..', 'bin', 'sluice.js');
 const BATCHES = 20;
 
-/** test.rows: heartbeats growing row counts for ~4 s, as a long read would. */
-const rowsActivity = async (): Promise<NodeTaskResult> => {
-  const ctx = Context.current();
-  for (let i = 1; i <= BATCHES; i++) {
-    await sleep(200);
-    const stats = { rowsIn: i * 100, rowsOut: i * 100 };
-    const hb: NodeHeartbeat = { ...stats, checkpoint: i, stats };
-    ctx.heartbeat(hb);
-  }
-  return { status: 'done', outputs: {}, stats: { rowsIn: BATCHES * 100, rowsOut: BATCHES * 100 }, attempt: ctx.info.attempt };
-};
-
-const catalog = makeCatalog([
-  ...testCatalog.values(),
-  { type: 'test.rows', description: 'heartbeats growing row counts', config: z.object({}), consumesDataset: false, producesDataset: false },
-]);
+const catalog = rowsCatalog;
 
 let env: TemporalTestEnv;
 let db: TestDatabase;
@@ -52,7 +33,7 @@ const printed: string[] = [];
 before(async () => {
   [env, db] = await Promise.all([temporalEnv(), createTestDatabase()]);
   store = await createStore(db.url);
-  central = await startWorker(env.address, { namespace: env.namespace, taskQueue, metadata: store, extraActivities: { ...testActivities, 'test.rows': rowsActivity } });
+  central = await startWorker(env.address, { namespace: env.namespace, taskQueue, metadata: store, extraActivities: { ...testActivities, 'test.rows': rowsActivity(BATCHES, 200) } });
   api = await startTestApi({ store, client: env.client, taskQueue, catalog });
   key = await api.makeKey('operator');
 });

@@ -43,9 +43,10 @@ after(async () => {
 });
 
 /** Opens the run's page and returns the page text once `expected` is on it (bounded wait). */
-async function runPage(page: Page, url: string, expected: string): Promise<string> {
+/** The page's text once it shows `expected` and, when given, no longer shows `gone` (the UI decodes payloads one request at a time). */
+async function runPage(page: Page, url: string, expected: string, gone?: string): Promise<string> {
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.waitForFunction((text) => document.body.innerText.includes(text), expected, { timeout: 25_000 });
+  await page.waitForFunction(([text, absent]) => document.body.innerText.includes(text!) && (absent === '' || !document.body.innerText.includes(absent!)), [expected, gone ?? ''], { timeout: 25_000 }).catch(() => undefined);
   return page.evaluate(() => document.body.innerText);
 }
 
@@ -77,7 +78,7 @@ test('the Web UI shows decoded payloads through the API codec endpoint, and only
   page.on('response', (res) => {
     if (res.url().startsWith(codecUrl)) codecAnswers.push(res.status());
   });
-  const decoded = await runPage(page, pageUrl, marker);
+  const decoded = await runPage(page, pageUrl, marker, ENCRYPTED);
   assert.match(decoded, /"marker": "codec-marker-/, 'the input shows the param value');
   assert.match(decoded, /nap_node/, "the node's summary is decoded too");
   assert.ok(!decoded.includes(ENCRYPTED), 'no encrypted envelope is left on the page');

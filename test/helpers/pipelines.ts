@@ -8,7 +8,7 @@ import { makeCatalog } from '../../src/dag/catalog.js';
 import { validatePipeline } from '../../src/dag/validate.js';
 import type { PipelineSpec } from '../../src/dag/spec.js';
 import { SLUICE_PIPELINE, SLUICE_STATUS, type RunInput, type RunProgress } from '../../src/workflows/messages.js';
-import type { NodeTaskInput, NodeTaskResult } from '../../src/workflows/node-task.js';
+import type { NodeHeartbeat, NodeTaskInput, NodeTaskResult } from '../../src/workflows/node-task.js';
 import { uniqueName } from './env.js';
 
 /** The real catalog plus failure-injecting node types that only tests register. */
@@ -90,3 +90,23 @@ export async function startRun(client: Client, taskQueue: string, s: PipelineSpe
 export async function progressOf(handle: WorkflowHandle): Promise<RunProgress> {
   return handle.query<RunProgress>('progress');
 }
+
+/** `test.rows`: heartbeats growing row counts (100 more every `everyMs`, `batches` times), as a long read would. */
+export function rowsActivity(batches: number, everyMs: number): (task: NodeTaskInput) => Promise<NodeTaskResult> {
+  return async () => {
+    const ctx = Context.current();
+    for (let i = 1; i <= batches; i++) {
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      const stats = { rowsIn: i * 100, rowsOut: i * 100 };
+      const hb: NodeHeartbeat = { ...stats, checkpoint: i, stats };
+      ctx.heartbeat(hb);
+    }
+    return { status: 'done', outputs: {}, stats: { rowsIn: batches * 100, rowsOut: batches * 100 }, attempt: ctx.info.attempt };
+  };
+}
+
+/** testCatalog plus `test.rows` (rowsActivity). */
+export const rowsCatalog = makeCatalog([
+  ...testCatalog.values(),
+  { type: 'test.rows', description: 'heartbeats growing row counts', config: z.object({}), consumesDataset: false, producesDataset: false },
+]);
