@@ -5,6 +5,7 @@
 // to the run, so neither history holds the outputs as an array of 100,000. Deterministic code only.
 import * as wf from '@temporalio/workflow';
 import { resolveTemplates, TemplateError } from '../dag/template.js';
+import { clip } from '../dag/echo.js';
 import type { NodeState } from '../dag/vocabulary.js';
 import {
   chunkProgressQuery,
@@ -36,10 +37,6 @@ interface Instance {
   stats: NodeStats;
   outputs: Record<string, unknown> | null;
   error: string | null;
-}
-
-function clip(text: string): string {
-  return text.length > ERROR_SHOWN ? `${text.slice(0, ERROR_SHOWN)}...` : text;
 }
 
 /** The id an instance goes by in activities, logs, the load ledger and the staging store: `<node>[<index>]`. */
@@ -117,7 +114,7 @@ class MapChunk {
       byState[x.state] = (byState[x.state] ?? 0) + 1;
       rowsIn += x.stats.rowsIn;
       rowsOut += x.stats.rowsOut;
-      if (x.state === 'failed' && failures.length < FAILURES_SHOWN) failures.push({ index: this.input.first + i, error: clip(x.error ?? 'unknown error') });
+      if (x.state === 'failed' && failures.length < FAILURES_SHOWN) failures.push({ index: this.input.first + i, error: clip(x.error ?? 'unknown error', ERROR_SHOWN) });
     });
     return { chunk: this.input.chunk, items: this.instances.length, byState, rowsIn, rowsOut, failures, bytes };
   }

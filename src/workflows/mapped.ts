@@ -7,6 +7,7 @@ import type { NodeSpec, PipelineSpec } from '../dag/spec.js';
 import { templateRefs, type TemplateContext } from '../dag/template.js';
 import type { NodeState } from '../dag/vocabulary.js';
 import { MAX_MAP_ITEMS } from '../dag/limits.js';
+import { clip } from '../dag/echo.js';
 import {
   MAP_CHUNK_ITEMS,
   MAP_INSTANCES_PER_CHUNK,
@@ -259,6 +260,5 @@ export class MappedRun {
 }
 
 function itemText(item: unknown): string {
-  const text = JSON.stringify(item) ?? String(item);
-  return text.length > ITEM_TEXT ? `${text.slice(0, ITEM_TEXT)}...` : text;
+  return clip(JSON.stringify(item) ?? String(item), ITEM_TEXT);
 }
