@@ -280,7 +280,9 @@ test('two API processes racing starts: exactly `limit` runs take slots, the rest
   assert.ok(queued.every((r) => r.status === 201), JSON.stringify(queued));
   const holders = queued.filter((r) => r.json.queued === false);
   assert.equal(holders.length, 2, JSON.stringify(queued));
-  await Promise.all(holders.map((r) => gateRunning(r.json.runId)));
+  // Both holders' gate activities are inside (the API shows `running` as soon as the activity is
+  // scheduled, which may be before a worker has picked it up).
+  await waitFor(async () => ((inside.get(queueName) ?? 0) === 2 ? true : null), 'both holders inside their gate');
   for (const r of queued) openGate(r.json.runId);
   await Promise.all(queued.map((r) => completed(r.json.runId)));
   assert.equal(mostInside.get(queueName), 2, 'two at a time, never more');
