@@ -1,42 +1,113 @@
-// The OpenAPI 3.1 document of /api/v1, rendered from the same zod schemas the handlers validate with.
+// The OpenAPI 3.1 document of the API, rendered from the same zod schemas the handlers validate with.
+// Shared sub-schemas (`$defs`) of every rendered schema move to `components.schemas`, so each `$ref`
+// resolves inside the document: tools and the generated client (src/api/client) accept it as is.
 import { z } from 'zod';
 import type { Catalog } from '../dag/catalog.js';
 import { pipelineJsonSchema } from '../dag/json-schema.js';
 import { JSON_TYPES, YAML_TYPES } from './routes/pipelines.js';
+import { codecBody } from './routes/codec.js';
 import * as s from './schemas.js';
 import * as logs from './log-schemas.js';
 
 type Json = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
-  return rest;
+const COMPONENTS = '#/components/schemas/';
+
+/** Replaces every `#/$defs/<name>` reference in `value` by `rename(name)`. */
+function rewriteRefs(value: unknown, rename: (name: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, rename));
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/') ? rename(decodeURIComponent(v.slice(8))) : rewriteRefs(v, rename)]),
+  );
 }
 
-function parameters(schema: z.ZodObject, where: 'path' | 'query'): Json[] {
-  const js = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
-  return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
-    name,
-    in: where,
-    required: where === 'path' || (js.required ?? []).includes(name),
-    schema,
-  }));
+/** The document's `components.schemas`, filled as schemas are rendered. */
+class Schemas {
+  readonly all: Record<string, Json> = {};
+  private anonymous = 0;
+
+  /** `schema` with its `$defs` moved here under `<prefix>.<name>` and its references pointed at them. */
+  hoist(schema: Json, prefix?: string): Json {
+    const { $schema: _, $defs, ...rest } = schema as Json & { $defs?: Record<string, Json> };
+    if (!$defs) return rest;
+    const at = prefix ?? `defs${++this.anonymous}`;
+    const rename = (name: string) => `${COMPONENTS}${at}.${name}`;
+    for (const [name, def] of Object.entries($defs)) this.all[`${at}.${name}`] = rewriteRefs(def, rename) as Json;
+    return rewriteRefs(rest, rename) as Json;
+  }
+
+  /** A named component; returns the reference to it. */
+  named(name: string, schema: Json): Json {
+    this.all[name] = this.hoist(schema, name);
+    return { $ref: `${COMPONENTS}${name}` };
+  }
 }
 
-const json = (schema: Json) => ({ 'application/json': { schema } });
-const ok = (description: string, schema: Json) => ({ description, content: json(schema) });
-const problem = { description: 'problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
-const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
+const json = (schema: Json, example?: unknown) => ({ 'application/json': example === undefined ? { schema } : { schema, example } });
+const ok = (description: string, schema: Json, example?: unknown) => ({ description, content: json(schema, example) });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: `${COMPONENTS}Problem` } } } });
+const PROBLEM_WORDS: Record<number, string> = {
+  400: 'bad request: the errors list each path that is wrong',
+  401: 'no key, or a key that is unknown, revoked or expired',
+  403: "the key's role or pipelines do not allow this",
+  404: 'not found',
+  409: 'conflict with the current state',
+  413: 'body too large',
+  415: 'unsupported content type',
+  422: 'the body is well-formed but invalid: the errors list each path that is wrong',
+  429: 'too many requests from this caller (see Retry-After)',
+  503: 'Temporal or a worker did not answer in time; try again',
+};
+const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem(PROBLEM_WORDS[c] ?? 'problem')]));
+
+/** Tags, by the first path segment after the prefix. */
+function tagOf(path: string): string {
+  const segment = path.replace(/^\/api\/v1\//, '').split('/')[0] ?? '';
+  if (path.startsWith('/codec/')) return 'codec';
+  if (segment === 'keys' || segment === 'audit') return 'access';
+  if (segment === 'ingest') return 'logs';
+  if (path.endsWith('/logs')) return 'logs';
+  if (path.endsWith('/schedules') || segment === 'schedules') return 'schedules';
+  if (segment === 'pipelines') return 'pipelines';
+  if (segment === 'runs') return 'runs';
+  return 'service';
+}
+
+const TAGS = [
+  { name: 'pipelines', description: 'Pipeline specs and their versions; starting and checking runs' },
+  { name: 'runs', description: 'Runs: progress, nodes, pause, resume, cancel, retry in place' },
+  { name: 'schedules', description: 'Temporal Schedules that start runs; backfills' },
+  { name: 'logs', description: "Node log lines from every worker, central or site" },
+  { name: 'access', description: 'API keys and the audit trail (admin)' },
+  { name: 'codec', description: "The Temporal Web UI's codec server: decrypts payloads for people allowed to see them" },
+  { name: 'service', description: 'Health and this document' },
+];
 
 /** Builds the document; the spec body schema comes from the catalog, so it lists every node type. */
 export function openApiDocument(catalog: Catalog): Json {
+  const components = new Schemas();
+  const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output'): Json =>
+    components.hoist(z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json);
+  /** A response body, as a named component (so the generated client has a type of that name). */
+  const out = (name: string, schema: z.ZodType): Json => components.named(name, jsonSchema(schema));
+  const parameters = (schema: z.ZodObject, where: 'path' | 'query'): Json[] => {
+    const js = jsonSchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+    return Object.entries(js.properties ?? {}).map(([name, schema]) => ({
+      name,
+      in: where,
+      required: where === 'path' || (js.required ?? []).includes(name),
+      ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
+      schema,
+    }));
+  };
   const runIdPath = parameters(s.runIdParams, 'path');
   const namePath = parameters(s.pipelineParams, 'path');
   const action = (requested: string) => ({
     post: {
       summary: `Ask a running run to ${requested}`,
       parameters: runIdPath,
-      responses: { '202': ok('accepted', jsonSchema(s.runActionResponse)), ...problems(404, 409) },
+      responses: { '202': ok('accepted', out('RunAction', s.runActionResponse)), ...problems(404, 409) },
     },
   });
   const schedulePath = parameters(s.scheduleIdParams, 'path');
@@ -45,16 +116,35 @@ export function openApiDocument(catalog: Catalog): Json {
       summary,
       parameters: schedulePath,
       requestBody: { required: false, content: json(jsonSchema(body, 'input')) },
-      responses: { [status]: ok('done', jsonSchema(s.scheduleActionResponse)), ...problems(400, 404, 415) },
+      responses: { [status]: ok('done', out('ScheduleAction', s.scheduleActionResponse)), ...problems(400, 404, 415) },
     },
   });
-  const specSchema = { $ref: '#/components/schemas/PipelineSpec' };
-  return {
-    openapi: '3.1.0',
-    info: { title: 'Sluice API', version: '1' },
-    paths: {
+  const specSchema = components.named('PipelineSpec', pipelineJsonSchema(catalog) as Json);
+  out('Problem', s.problemResponse);
+  const codec = (direction: 'decode' | 'encode') => ({
+    post: {
+      summary: direction === 'decode' ? 'Decode payloads for the Temporal Web UI (codec server protocol)' : 'Encode payloads (codec server protocol)',
+      description: 'The Temporal Web UI calls this with the signed-in user\'s key (or, for the local UI, no key where allowed); X-Namespace names the namespace.',
+      parameters: [{ name: 'X-Namespace', in: 'header', required: false, schema: { type: 'string' } }],
+      requestBody: { required: true, content: json(jsonSchema(codecBody, 'input')) },
+      responses: { '200': ok('the payloads, in order', jsonSchema(codecBody)), ...problems(400, 413, 415, 422) },
+    },
+  });
+  const paths: Record<string, Record<string, Json>> = {
+      '/healthz': {
+        get: {
+          summary: 'Whether the API is up, and how it authenticates',
+          security: [],
+          responses: { '200': ok('up', { type: 'object', properties: { ok: { const: true }, auth: { enum: ['off', 'keys', 'keys+oidc'] } }, required: ['ok', 'auth'] }, { ok: true, auth: 'keys' }) },
+        },
+      },
+      '/api/v1/openapi.json': {
+        get: { summary: 'This document', responses: { '200': ok('the OpenAPI 3.1 document', { type: 'object' }) } },
+      },
+      '/codec/decode': codec('decode'),
+      '/codec/encode': codec('encode'),
       '/api/v1/pipelines': {
-        get: { summary: 'List pipelines', responses: { '200': ok('pipelines', jsonSchema(s.pipelineListResponse)) } },
+        get: { summary: 'List pipelines', responses: { '200': ok('pipelines', out('PipelineList', s.pipelineListResponse)) } },
         post: {
           summary: 'Create a pipeline or add a version (idempotent for an unchanged spec)',
           requestBody: {
@@ -62,8 +152,8 @@ export function openApiDocument(catalog: Catalog): Json {
             content: Object.fromEntries([...JSON_TYPES, ...YAML_TYPES].map((t) => [t, { schema: specSchema }])),
           },
           responses: {
-            '201': ok('a new version', jsonSchema(s.pipelineVersionResponse)),
-            '200': ok('the spec equals the latest version', jsonSchema(s.pipelineVersionResponse)),
+            '201': ok('a new version', out('PipelineVersion', s.pipelineVersionResponse)),
+            '200': ok('the spec equals the latest version', out('PipelineVersion', s.pipelineVersionResponse)),
             ...problems(400, 413, 415, 422),
           },
         },
@@ -72,7 +162,7 @@ export function openApiDocument(catalog: Catalog): Json {
         get: {
           summary: 'A pipeline version (the latest by default)',
           parameters: [...namePath, ...parameters(s.pipelineQuery, 'query')],
-          responses: { '200': ok('the version', jsonSchema(s.pipelineResponse)), ...problems(400, 404) },
+          responses: { '200': ok('the version', out('Pipeline', s.pipelineResponse)), ...problems(400, 404) },
         },
       },
       '/api/v1/pipelines/{name}/runs': {
@@ -81,8 +171,8 @@ export function openApiDocument(catalog: Catalog): Json {
           parameters: namePath,
           requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input')) },
           responses: {
-            '201': ok('started (with a concurrency limit, maybe queued for a slot)', jsonSchema(s.runCreatedResponse)),
-            '200': ok("not started: the pipeline's concurrency limit is reached and its onConflict is skip", jsonSchema(s.runSkippedResponse)),
+            '201': ok('started (with a concurrency limit, maybe queued for a slot)', out('RunCreated', s.runCreatedResponse)),
+            '200': ok("not started: the pipeline's concurrency limit is reached and its onConflict is skip", out('RunSkipped', s.runSkippedResponse)),
             ...problems(400, 404, 409, 413, 415),
           },
         },
@@ -91,14 +181,14 @@ export function openApiDocument(catalog: Catalog): Json {
         get: {
           summary: 'List runs, newest first',
           parameters: parameters(s.listRunsQuery, 'query'),
-          responses: { '200': ok('runs', jsonSchema(s.runListResponse)), ...problems(400) },
+          responses: { '200': ok('runs', out('RunList', s.runListResponse)), ...problems(400) },
         },
       },
       '/api/v1/runs/{runId}': {
         get: {
           summary: 'A run and its nodes',
           parameters: runIdPath,
-          responses: { '200': ok('the run', jsonSchema(s.runResponse)), ...problems(404, 503) },
+          responses: { '200': ok('the run', out('Run', s.runResponse)), ...problems(404, 503) },
         },
       },
       '/api/v1/pipelines/{name}/check': {
@@ -106,29 +196,29 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: "Check every node's connection on the worker of its site",
           parameters: namePath,
           requestBody: { required: false, content: json(jsonSchema(s.checkBody, 'input')) },
-          responses: { '200': ok('every node checked (ok says whether all passed)', jsonSchema(s.checkResponse)), ...problems(400, 404, 413, 415, 503) },
+          responses: { '200': ok('every node checked (ok says whether all passed)', out('Check', s.checkResponse)), ...problems(400, 404, 413, 415, 503) },
         },
       },
       '/api/v1/keys': {
-        get: { summary: 'List API keys (never the keys themselves)', responses: { '200': ok('keys', jsonSchema(s.keyListResponse)), ...problems(401, 403) } },
+        get: { summary: 'List API keys (never the keys themselves)', responses: { '200': ok('keys', out('KeyList', s.keyListResponse)), ...problems(401, 403) } },
         post: {
           summary: 'Make an API key; the key is in this response only',
           requestBody: { required: true, content: json(jsonSchema(s.createKeyBody, 'input')) },
-          responses: { '201': ok('the new key', jsonSchema(s.createdKeyResponse)), ...problems(400, 401, 403, 415) },
+          responses: { '201': ok('the new key', out('CreatedKey', s.createdKeyResponse)), ...problems(400, 401, 403, 415) },
         },
       },
       '/api/v1/keys/{id}': {
         delete: {
           summary: 'Revoke a key; it stops working at once',
           parameters: parameters(s.keyIdParams, 'path'),
-          responses: { '200': ok('the revoked key', jsonSchema(s.keyResponse)), ...problems(400, 401, 403, 404) },
+          responses: { '200': ok('the revoked key', out('Key', s.keyResponse)), ...problems(400, 401, 403, 404) },
         },
       },
       '/api/v1/audit': {
         get: {
           summary: 'The audit trail, newest first',
           parameters: parameters(s.auditQuery, 'query'),
-          responses: { '200': ok('a page of entries', jsonSchema(s.auditResponse)), ...problems(400, 401, 403) },
+          responses: { '200': ok('a page of entries', out('Audit', s.auditResponse)), ...problems(400, 401, 403) },
         },
       },
       '/api/v1/runs/{runId}/pause': action('pause'),
@@ -138,7 +228,7 @@ export function openApiDocument(catalog: Catalog): Json {
         get: {
           summary: "A page of the run's nodes in spec order, optionally of one state",
           parameters: [...runIdPath, ...parameters(s.nodesPageQuery, 'query')],
-          responses: { '200': ok('a page of nodes', jsonSchema(s.nodesPageResponse)), ...problems(400, 404) },
+          responses: { '200': ok('a page of nodes', out('NodesPage', s.nodesPageResponse)), ...problems(400, 404) },
         },
       },
       '/api/v1/pipelines/{name}/schedules': {
@@ -146,28 +236,28 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Make a schedule that starts runs of the pipeline (a Temporal Schedule); the version is pinned now',
           parameters: namePath,
           requestBody: { required: true, content: json(jsonSchema(s.createScheduleBody, 'input')) },
-          responses: { '201': ok('the schedule', jsonSchema(s.scheduleResponse)), ...problems(400, 404, 409, 413, 415) },
+          responses: { '201': ok('the schedule', out('Schedule', s.scheduleResponse)), ...problems(400, 404, 409, 413, 415) },
         },
       },
       '/api/v1/schedules': {
         get: {
           summary: 'List schedules (of one pipeline), by id',
           parameters: parameters(s.listSchedulesQuery, 'query'),
-          responses: { '200': ok('schedules', jsonSchema(s.scheduleListResponse)), ...problems(400, 404) },
+          responses: { '200': ok('schedules', out('ScheduleList', s.scheduleListResponse)), ...problems(400, 404) },
         },
       },
       '/api/v1/schedules/{id}': {
-        get: { summary: 'A schedule', parameters: schedulePath, responses: { '200': ok('the schedule', jsonSchema(s.scheduleResponse)), ...problems(400, 404) } },
+        get: { summary: 'A schedule', parameters: schedulePath, responses: { '200': ok('the schedule', out('Schedule', s.scheduleResponse)), ...problems(400, 404) } },
         patch: {
           summary: 'Change a schedule: when, params, version, overlap, catch-up window, note, paused',
           parameters: schedulePath,
           requestBody: { required: true, content: json(jsonSchema(s.updateScheduleBody, 'input')) },
-          responses: { '200': ok('the schedule as changed', jsonSchema(s.scheduleResponse)), ...problems(400, 404, 413, 415) },
+          responses: { '200': ok('the schedule as changed', out('Schedule', s.scheduleResponse)), ...problems(400, 404, 413, 415) },
         },
         delete: {
           summary: 'Delete a schedule; the runs it started go on',
           parameters: schedulePath,
-          responses: { '200': ok('the schedule as it was', jsonSchema(s.scheduleResponse)), ...problems(400, 404) },
+          responses: { '200': ok('the schedule as it was', out('Schedule', s.scheduleResponse)), ...problems(400, 404) },
         },
       },
       '/api/v1/schedules/{id}/pause': scheduleAction('Pause a schedule (no runs start until unpaused)', s.pauseScheduleBody, '200'),
@@ -178,7 +268,7 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Start the runs the schedule would have started between from and to (both inclusive)',
           parameters: schedulePath,
           requestBody: { required: true, content: json(jsonSchema(s.backfillScheduleBody, 'input')) },
-          responses: { '202': ok('the runs are being started', jsonSchema(s.backfillResponse)), ...problems(400, 404, 413, 415) },
+          responses: { '202': ok('the runs are being started', out('Backfill', s.backfillResponse)), ...problems(400, 404, 413, 415) },
         },
       },
       '/api/v1/runs/{runId}/logs': {
@@ -188,7 +278,7 @@ export function openApiDocument(catalog: Catalog): Json {
           responses: {
             '200': {
               description: 'a page of lines and where each place keeps its logs (or, with follow=1, events `places`, `line`, `end`)',
-              content: { ...json(jsonSchema(logs.runLogsResponse)), 'text/event-stream': { schema: { type: 'string' } } },
+              content: { ...json(out('RunLogs', logs.runLogsResponse)), 'text/event-stream': { schema: { type: 'string' } } },
             },
             ...problems(400, 404, 503),
           },
@@ -198,7 +288,7 @@ export function openApiDocument(catalog: Catalog): Json {
         post: {
           summary: "A worker's batch of node log lines (site keys only, for their own site)",
           requestBody: { required: true, content: json(jsonSchema(logs.ingestLogsBody, 'input')) },
-          responses: { '200': ok('stored (lines sent before are counted as duplicates)', jsonSchema(logs.ingestLogsResponse)), ...problems(400, 403, 413, 415, 422, 503) },
+          responses: { '200': ok('stored (lines sent before are counted as duplicates)', out('IngestLogs', logs.ingestLogsResponse)), ...problems(400, 403, 413, 415, 422, 503) },
         },
       },
       '/api/v1/runs/{runId}/retry': {
@@ -206,19 +296,47 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Run a failed run again in place: its failed nodes (all, or those named) and what depends on them',
           parameters: runIdPath,
           requestBody: { required: false, content: json(jsonSchema(s.retryRunBody, 'input')) },
-          responses: { '202': ok('accepted: the run is running again', jsonSchema(s.retryRunResponse)), ...problems(400, 404, 409, 415, 422, 503) },
+          responses: { '202': ok('accepted: the run is running again', out('RetryRun', s.retryRunResponse)), ...problems(400, 404, 409, 415, 422, 503) },
         },
       },
+  };
+  decorate(paths);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Sluice API',
+      version: '1',
+      description: 'Pipelines as durable Temporal workflows. Every route but /healthz takes an API key as a bearer token; errors are problem+json with the path of each wrong field.',
     },
+    tags: TAGS,
+    paths,
     security: [{ bearer: [] }],
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'an API key (sk_...) or, where configured, an OIDC access token' },
       },
-      schemas: {
-        Problem: jsonSchema(s.problemResponse),
-        PipelineSpec: pipelineJsonSchema(catalog),
-      },
+      schemas: components.all,
     },
   };
+}
+
+/** Adds each operation's tag and id, and the answers every authenticated route can give. */
+function decorate(paths: Record<string, Record<string, Json>>): void {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      op.tags = [tagOf(path)];
+      op.operationId ??= operationId(method, path);
+      const open = Array.isArray(op.security) && op.security.length === 0;
+      if (!open) op.responses = { ...(op.responses as Json), ...problems(401, 403, 429) };
+    }
+  }
+}
+
+/** `get /api/v1/runs/{runId}/logs` -> `getRunsRunIdLogs`: unique per route, stable. */
+function operationId(method: string, path: string): string {
+  const words = path
+    .replace(/^\/api\/v1\//, '/')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean);
+  return method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }

@@ -1,10 +1,10 @@
 // The REST API as the `sluice` commands that talk to it see it: where it is and which key to send
-// (SLUICE_API_URL / SLUICE_API_KEY, or --api-url / --api-key), JSON answers checked against the
-// API's own response schemas, problems turned into errors that say what went wrong and where, and
-// server-sent events read as a stream. The key goes into the Authorization header and nowhere else.
-import type { z } from 'zod';
+// (SLUICE_API_URL / SLUICE_API_KEY, or --api-url / --api-key), requests through the typed client
+// generated from the OpenAPI document (src/api/client), problems turned into errors that say what
+// went wrong and where, and server-sent events read as a stream. The key goes into the
+// Authorization header and nowhere else.
 import { configSchema } from '../config.js';
-import { problemResponse } from '../api/schemas.js';
+import { createSluiceClient, problemOf, type SluiceClient } from '../api/client/index.js';
 
 /** An error the command line prints as-is (no stack) and exits with `exitCode`. */
 export class CliError extends Error {
@@ -55,11 +55,26 @@ function networkReason(err: unknown): string {
 }
 
 export class ApiClient {
+  /** The typed client: `api.answer(api.http.GET('/api/v1/runs/{runId}', ...))`. */
+  readonly http: SluiceClient;
+
   private constructor(
     /** The API's base URL without a trailing slash or /api/v1. */
     readonly baseUrl: string,
     private readonly key: string,
-  ) {}
+  ) {
+    this.http = createSluiceClient({
+      baseUrl,
+      key,
+      fetch: async (request: Request) => {
+        try {
+          return await fetch(new Request(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }));
+        } catch (err) {
+          throw new CliError(`cannot reach the API at ${this.baseUrl}: ${networkReason(err)} (is SLUICE_API_URL right, and the API running?)`);
+        }
+      },
+    });
+  }
 
   /** From the flags, else the environment; says what to set when either is missing. */
   static fromOptions(opts: ApiOptions, env: NodeJS.ProcessEnv = process.env): ApiClient {
@@ -75,15 +90,32 @@ export class ApiClient {
     return new ApiClient(url!.replace(/\/+$/, '').replace(/\/api\/v1$/, ''), key!);
   }
 
-  private url(path: string): string {
-    return `${this.baseUrl}/api/v1${path}`;
+  /**
+   * The data of a typed call's answer; a problem answer throws ApiProblem, an answer that is not
+   * the API's (not JSON, not an object) a CliError saying so.
+   */
+  async answer<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+    let result: { data?: T; error?: unknown; response: Response };
+    try {
+      result = await call;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`the answer from ${this.baseUrl} is not JSON (${networkReason(err)}): is SLUICE_API_URL the Sluice API?`);
+    }
+    const { data, error, response } = result;
+    if (!response.ok) {
+      const problem = problemOf(error);
+      if (problem) throw new ApiProblem(response.status, problem.detail, problem.errors);
+      const text = typeof error === 'string' ? error : JSON.stringify(error ?? '');
+      throw new ApiProblem(response.status, `${response.statusText || 'error'} from ${this.baseUrl}${text ? `: ${text.slice(0, 200)}` : ''}`, []);
+    }
+    if (typeof data !== 'object' || data === null) throw new CliError(`unexpected answer from ${response.url}: (body): expected a JSON object; is SLUICE_API_URL the Sluice API?`);
+    return data;
   }
 
-  private async send(method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept = 'application/json'): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+  private async send(path: string, signal: AbortSignal): Promise<Response> {
     try {
-      return await fetch(this.url(path), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(signal ? { signal } : {}) });
+      return await fetch(`${this.baseUrl}/api/v1${path}`, { headers: { authorization: `Bearer ${this.key}`, accept: 'text/event-stream' }, signal });
     } catch (err) {
       throw new CliError(`cannot reach the API at ${this.baseUrl}: ${networkReason(err)} (is SLUICE_API_URL right, and the API running?)`);
     }
@@ -98,27 +130,9 @@ export class ApiClient {
     } catch {
       json = undefined;
     }
-    const problem = problemResponse.partial().safeParse(json);
-    if (problem.success && problem.data.detail !== undefined) throw new ApiProblem(res.status, problem.data.detail, problem.data.errors ?? []);
+    const problem = problemOf(json);
+    if (problem) throw new ApiProblem(res.status, problem.detail, problem.errors);
     throw new ApiProblem(res.status, `${res.statusText || 'error'} from ${this.baseUrl}${text ? `: ${text.slice(0, 200)}` : ''}`, []);
-  }
-
-  /** Sends a request and returns its JSON answer checked against `schema`. */
-  async request<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
-    const res = await this.send(method, path, body, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
-    if (!res.ok) await this.fail(res);
-    let json: unknown;
-    try {
-      json = await res.json();
-    } catch (err) {
-      throw new CliError(`the answer from ${this.baseUrl}${path} is not JSON (${networkReason(err)}): is SLUICE_API_URL the Sluice API?`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new CliError(`unexpected answer from ${this.baseUrl}/api/v1${path}: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
-    }
-    return parsed.data;
   }
 
   /**
@@ -129,7 +143,7 @@ export class ApiClient {
     const abort = new AbortController();
     let idle = setTimeout(() => abort.abort(), idleMs);
     try {
-      const res = await this.send('GET', path, undefined, abort.signal, 'text/event-stream');
+      const res = await this.send(path, abort.signal);
       if (!res.ok) await this.fail(res);
       if (!res.body) return;
       const decoder = new TextDecoder();

@@ -1,7 +1,10 @@
 // What `sluice run --follow` shows of a run's view (GET /runs/{id}): a table redrawn in place on a
 // terminal, or one plain line per change when stdout is a file or a pipe (CI logs, `| tee`). Pure:
 // the command feeds it views and writes what it returns.
-import type { NodeView, RunView } from '../api/schemas.js';
+import type { Schemas } from '../api/client/index.js';
+
+type RunView = Schemas['Run'];
+type NodeView = RunView['nodes'][string];
 import { FINAL_NODE_STATES, NODE_STATES, type RunStatus } from '../dag/vocabulary.js';
 
 /** Run statuses after which following stops: closed, or failed and waiting for a retry (which may be days). */
@@ -63,7 +66,7 @@ export interface NodeLine {
 export function summaryText(view: RunView): string {
   const s = view.summary;
   if (!s) return `${Object.keys(view.nodes).length} nodes`;
-  const states = NODE_STATES.filter((st) => (s.byState[st] ?? 0) > 0).map((st) => `${count.format(s.byState[st])} ${st}`);
+  const states = NODE_STATES.filter((st) => (s.byState[st] ?? 0) > 0).map((st) => `${count.format(s.byState[st] ?? 0)} ${st}`);
   return `${count.format(s.nodes)} nodes: ${states.join(', ') || 'none'}; rows in ${count.format(s.rowsIn)}, out ${count.format(s.rowsOut)}`;
 }
 

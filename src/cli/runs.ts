@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { logLine, logPlace } from '../api/log-schemas.js';
-import { runActionResponse, runCreatedResponse, runListResponse, runResponse, runSkippedResponse, retryRunResponse, type RunSummary, type RunView } from '../api/schemas.js';
+import type { operations, Schemas } from '../api/client/index.js';
 import { ApiClient, ApiProblem, CliError, type ApiOptions } from './api-client.js';
 import { typedParams } from './params.js';
 import { failureLines, formatDuration, isSettled, ProgressView } from './progress.js';
@@ -15,6 +15,11 @@ export interface Output {
 
 const consoleOutput: Output = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
+type RunView = Schemas['Run'];
+type RunSummary = Schemas['RunList']['runs'][number];
+type RunsQuery = NonNullable<operations['getRuns']['parameters']['query']>;
+type LogsQuery = NonNullable<operations['getRunsRunIdLogs']['parameters']['query']>;
+
 const pipelineParamsOf = z.object({
   spec: z.looseObject({ params: z.record(z.string(), z.looseObject({ type: z.string().optional() })).optional() }),
 });
@@ -22,8 +27,8 @@ const pipelineParamsOf = z.object({
 /** The params of `--param` pairs, typed by the declarations of the version that will run. */
 export async function paramsFor(api: ApiClient, pipeline: string, version: number | undefined, pairs: string[]): Promise<Record<string, unknown> | undefined> {
   if (pairs.length === 0) return undefined;
-  const path = `/pipelines/${encodeURIComponent(pipeline)}${version === undefined ? '' : `?version=${version}`}`;
-  const { spec } = await api.request('GET', path, pipelineParamsOf);
+  const answer = await api.answer(api.http.GET('/api/v1/pipelines/{name}', { params: { path: { name: pipeline }, query: version === undefined ? {} : { version: String(version) } } }));
+  const { spec } = pipelineParamsOf.parse(answer);
   return typedParams(spec.params, pairs);
 }
 
@@ -40,8 +45,8 @@ export async function runCommand(pipeline: string, opts: RunOptions, io: Output 
   const api = ApiClient.fromOptions(opts);
   const params = await paramsFor(api, pipeline, opts.version, opts.param);
   const body = { ...(params ? { params } : {}), ...(opts.version === undefined ? {} : { version: opts.version }) };
-  const started = await api.request('POST', `/pipelines/${encodeURIComponent(pipeline)}/runs`, z.union([runCreatedResponse, runSkippedResponse]), body);
-  if (started.runId === null) {
+  const started = await api.answer(api.http.POST('/api/v1/pipelines/{name}/runs', { params: { path: { name: pipeline } }, body }));
+  if ('skipped' in started) {
     io.err(started.skipped);
     return 1;
   }
@@ -70,7 +75,7 @@ export async function followRun(api: ApiClient, runId: string, intervalMs: numbe
     for (;;) {
       let view: RunView;
       try {
-        view = await api.request('GET', `/runs/${encodeURIComponent(runId)}`, runResponse);
+        view = await api.answer(api.http.GET('/api/v1/runs/{runId}', { params: { path: { runId } } }));
         failingSince = null;
       } catch (err) {
         // A blip of the API (a restart, a 503) does not end the watch; a refusal (4xx) does.
@@ -124,10 +129,9 @@ export function runsTable(runs: RunSummary[], now = Date.now()): string[] {
 
 export async function listRunsCommand(opts: ListRunsOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const query = new URLSearchParams();
-  for (const key of ['pipeline', 'status', 'schedule'] as const) if (opts[key] !== undefined) query.set(key, opts[key]);
-  if (opts.limit !== undefined) query.set('limit', String(opts.limit));
-  const page = await api.request('GET', `/runs${query.size ? `?${query}` : ''}`, runListResponse);
+  const query = Object.fromEntries(Object.entries({ pipeline: opts.pipeline, status: opts.status, schedule: opts.schedule, limit: opts.limit === undefined ? undefined : String(opts.limit) }).filter(([, v]) => v !== undefined));
+  // The API checks the values (a wrong status is a 400 at its path).
+  const page = await api.answer(api.http.GET('/api/v1/runs', { params: { query: query as RunsQuery } }));
   if (opts.json) {
     io.out(JSON.stringify(page, null, 2));
     return;
@@ -157,22 +161,20 @@ function placeNotes(places: LogPlace[]): string[] {
   return places.filter((p) => p.shipping !== 'on').map((p) => `${p.site} (${p.nodes.join(', ')}): ${p.note}`);
 }
 
-const logPage = z.object({ runId: z.string(), lines: z.array(logLine), next: z.string().nullable(), places: z.array(logPlace) });
 const PAGE = 1000;
 
 /** Prints a run's log lines: what is stored, or with `follow` everything until the run closes. */
 export async function logsCommand(runId: string, opts: LogsOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const base = new URLSearchParams();
-  if (opts.node !== undefined) base.set('node', opts.node);
-  if (opts.level !== undefined) base.set('level', opts.level);
-  const path = (extra: Record<string, string>) => `/runs/${encodeURIComponent(runId)}/logs?${new URLSearchParams({ ...Object.fromEntries(base), ...extra })}`;
+  const base = Object.fromEntries(Object.entries({ node: opts.node, level: opts.level }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const path = (extra: Record<string, string>) => `/runs/${encodeURIComponent(runId)}/logs?${new URLSearchParams({ ...base, ...extra })}`;
   if (opts.follow) return followLogs(api, path, io);
   let cursor: string | undefined;
   let printed = 0;
   let places: LogPlace[] = [];
   for (;;) {
-    const page = await api.request('GET', path({ limit: String(PAGE), ...(cursor ? { cursor } : {}) }), logPage);
+    const query: LogsQuery = { ...base, limit: String(PAGE), ...(cursor ? { cursor } : {}) };
+    const page = await api.answer(api.http.GET('/api/v1/runs/{runId}/logs', { params: { path: { runId }, query } }));
     places = page.places;
     for (const l of page.lines) io.out(formatLogLine(l));
     printed += page.lines.length;
@@ -226,14 +228,14 @@ export interface ActionOptions extends ApiOptions {
 /** `sluice pause | resume | cancel RUN`. */
 export async function runActionCommand(action: 'pause' | 'resume' | 'cancel', runId: string, opts: ApiOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const answer = await api.request('POST', `/runs/${encodeURIComponent(runId)}/${action}`, runActionResponse);
+  const answer = await api.answer(api.http.POST(`/api/v1/runs/{runId}/${action}`, { params: { path: { runId } } }));
   io.out(`${answer.requested} requested for run ${answer.runId}`);
 }
 
 /** `sluice retry RUN [--node id]...`. */
 export async function retryCommand(runId: string, opts: ActionOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const answer = await api.request('POST', `/runs/${encodeURIComponent(runId)}/retry`, retryRunResponse, opts.node.length > 0 ? { nodes: opts.node } : {});
+  const answer = await api.answer(api.http.POST('/api/v1/runs/{runId}/retry', { params: { path: { runId } }, body: opts.node.length > 0 ? { nodes: opts.node } : {} }));
   io.out(`retrying run ${answer.runId}: ${answer.retried.join(', ')}`);
   const others = answer.reopened.filter((n) => !answer.retried.includes(n));
   if (others.length > 0) io.out(`  and what they lead to: ${others.join(', ')}`);

@@ -1,7 +1,12 @@
 // `sluice schedules list | create | pause | unpause | trigger | backfill | delete`: schedules over the REST API.
-import { backfillResponse, scheduleActionResponse, scheduleListResponse, scheduleResponse, type ScheduleView } from '../api/schemas.js';
+import type { operations, Schemas } from '../api/client/index.js';
+
+type ScheduleView = Schemas['Schedule'];
 import { ApiClient, type ApiOptions } from './api-client.js';
 import { paramsFor, table, type Output } from './runs.js';
+
+type CreateBody = operations['postPipelinesNameSchedules']['requestBody']['content']['application/json'];
+type Overlap = NonNullable<CreateBody['overlap']>;
 
 const consoleOutput: Output = { out: (l) => console.log(l), err: (l) => console.error(l) };
 
@@ -23,10 +28,8 @@ export interface ListSchedulesOptions extends ApiOptions {
 
 export async function listSchedulesCommand(opts: ListSchedulesOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const query = new URLSearchParams();
-  if (opts.pipeline !== undefined) query.set('pipeline', opts.pipeline);
-  if (opts.limit !== undefined) query.set('limit', String(opts.limit));
-  const { schedules } = await api.request('GET', `/schedules${query.size ? `?${query}` : ''}`, scheduleListResponse);
+  const query = { ...(opts.pipeline === undefined ? {} : { pipeline: opts.pipeline }), ...(opts.limit === undefined ? {} : { limit: String(opts.limit) }) };
+  const { schedules } = await api.answer(api.http.GET('/api/v1/schedules', { params: { query } }));
   if (opts.json) io.out(JSON.stringify({ schedules }, null, 2));
   else if (schedules.length === 0) io.err('no schedules');
   else for (const line of schedulesTable(schedules)) io.out(line);
@@ -69,7 +72,8 @@ export async function createScheduleCommand(pipeline: string, opts: CreateSchedu
       note: opts.note,
     }).filter(([, v]) => v !== undefined),
   );
-  const s = await api.request('POST', `/pipelines/${encodeURIComponent(pipeline)}/schedules`, scheduleResponse, body);
+  // The API checks the values and answers each wrong one at its path.
+  const s = await api.answer(api.http.POST('/api/v1/pipelines/{name}/schedules', { params: { path: { name: pipeline } }, body: body as CreateBody }));
   io.out(s.id);
   io.err(`schedule ${s.id}: pipeline ${s.pipeline} version ${s.version ?? '?'}, ${whenOf(s)}, overlap ${s.overlap}${s.paused ? ', paused' : ''}`);
   if (s.nextRunTimes.length > 0) io.err(`next runs: ${s.nextRunTimes.slice(0, 3).join(', ')}`);
@@ -78,8 +82,12 @@ export async function createScheduleCommand(pipeline: string, opts: CreateSchedu
 /** `pause` and `unpause` take a note; `trigger` an overlap. */
 export async function scheduleActionCommand(action: 'pause' | 'unpause' | 'trigger', id: string, opts: ApiOptions & { note?: string | undefined; overlap?: string | undefined }, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const body = action === 'trigger' ? (opts.overlap === undefined ? {} : { overlap: opts.overlap }) : opts.note === undefined ? {} : { note: opts.note };
-  const answer = await api.request('POST', `/schedules/${encodeURIComponent(id)}/${action}`, scheduleActionResponse, body);
+  const params = { path: { id } };
+  const answer = await api.answer(
+    action === 'trigger'
+      ? api.http.POST('/api/v1/schedules/{id}/trigger', { params, body: opts.overlap === undefined ? {} : { overlap: opts.overlap as Overlap } })
+      : api.http.POST(`/api/v1/schedules/{id}/${action}`, { params, body: opts.note === undefined ? {} : { note: opts.note } }),
+  );
   io.out(`${answer.requested} requested for schedule ${answer.id}${action === 'trigger' ? `: a run starts now (sluice runs --schedule ${answer.id})` : ''}`);
 }
 
@@ -91,13 +99,14 @@ export interface BackfillOptions extends ApiOptions {
 
 export async function backfillCommand(id: string, opts: BackfillOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const answer = await api.request('POST', `/schedules/${encodeURIComponent(id)}/backfill`, backfillResponse, { from: opts.from, to: opts.to, ...(opts.overlap === undefined ? {} : { overlap: opts.overlap }) });
+  const body = { from: opts.from, to: opts.to, ...(opts.overlap === undefined ? {} : { overlap: opts.overlap as Overlap }) };
+  const answer = await api.answer(api.http.POST('/api/v1/schedules/{id}/backfill', { params: { path: { id } }, body }));
   io.out(`backfill of schedule ${answer.id} from ${answer.from} to ${answer.to}: ${answer.runs} run${answer.runs === 1 ? '' : 's'} (overlap ${answer.overlap})`);
   for (const t of answer.scheduledTimes) io.out(`  ${t}`);
 }
 
 export async function deleteScheduleCommand(id: string, opts: ApiOptions, io: Output = consoleOutput): Promise<void> {
   const api = ApiClient.fromOptions(opts);
-  const s = await api.request('DELETE', `/schedules/${encodeURIComponent(id)}`, scheduleResponse);
+  const s = await api.answer(api.http.DELETE('/api/v1/schedules/{id}', { params: { path: { id } } }));
   io.out(`deleted schedule ${s.id} (pipeline ${s.pipeline}); its runs go on`);
 }

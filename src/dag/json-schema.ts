@@ -45,9 +45,11 @@ export function pipelineJsonSchema(catalog: Catalog): object {
 
 function configSchema(def: NodeTypeDef, defs: JsonSchema): JsonSchema {
   const { $schema: _, $defs, ...schema } = z.toJSONSchema(def.config, OPTIONS) as JsonSchema;
-  // Shared sub-schemas of a config move to the root, where its `#/$defs/...` references resolve once embedded.
-  Object.assign(defs, $defs);
-  return { description: def.description, ...allowPlaceholders(schema) };
+  // Shared sub-schemas of a config move to the root as `<type>.<name>` (zod names them `__schema0`
+  // and so on in every config, so the type keeps two configs' from overwriting each other).
+  const rename = (ref: unknown): unknown => (typeof ref === 'string' && ref.startsWith('#/$defs/') ? `#/$defs/${def.type}.${ref.slice(8)}` : ref);
+  for (const [name, sub] of Object.entries(($defs as JsonSchema | undefined) ?? {})) defs[`${def.type}.${name}`] = mapRefs(sub, rename);
+  return { description: def.description, ...allowPlaceholders(mapRefs(schema, rename) as JsonSchema) };
 }
 
 // Wraps every value position (properties, items, additionalProperties) so a secret ref or a template fits it.
@@ -77,6 +79,12 @@ function valuePosition(v: unknown): unknown {
     ...(dflt === undefined ? {} : { default: dflt }),
     anyOf: [allowPlaceholders(v), SECRET_REF, TEMPLATE],
   };
+}
+
+function mapRefs(value: unknown, rename: (ref: unknown) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapRefs(v, rename));
+  if (!isSchema(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === '$ref' ? rename(v) : mapRefs(v, rename)]));
 }
 
 function child(schema: JsonSchema, key: string): JsonSchema {

@@ -32,7 +32,7 @@ const payloadJson = z.object({
     .optional(),
   data: base64.optional(),
 });
-const codecBody = z.object({ payloads: z.array(payloadJson).max(MAX_PAYLOADS, `at most ${MAX_PAYLOADS} payloads per request`) });
+export const codecBody = z.object({ payloads: z.array(payloadJson).max(MAX_PAYLOADS, `at most ${MAX_PAYLOADS} payloads per request`) });
 
 type PayloadJson = z.output<typeof payloadJson>;
 
