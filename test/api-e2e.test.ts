@@ -1,5 +1,6 @@
 // End to end through the REST API: real API, real PostgreSQL, real Temporal server and real
-// Sluice workers. Runs are started, watched, paused, resumed and cancelled only over HTTP.
+// Sluice workers. Runs are started, watched, paused, resumed and cancelled only over HTTP, through
+// the typed client generated from the OpenAPI document (src/api/client), as the CLI calls it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTest
 import { rowsActivity, rowsCatalog, testActivities } from './helpers/pipelines.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
+import type { Schemas } from '../src/api/client/index.js';
 
 const ROW_BATCHES = 40;
 
@@ -46,10 +48,18 @@ type Json = any;
 
 
 
-async function listIds(query: string): Promise<string[]> {
-  const r = await api.call('GET', `/api/v1/runs?${query}`);
-  assert.equal(r.status, 200, JSON.stringify(r.json));
-  return r.json.runs.map((run: { runId: string }) => run.runId);
+type RunStatus = NonNullable<Schemas['RunList']['runs'][number]['status']>;
+
+async function listIds(pipeline: string, status?: RunStatus): Promise<string[]> {
+  const { data, error, response } = await api.client.GET('/api/v1/runs', { params: { query: { pipeline, ...(status ? { status } : {}) } } });
+  assert.equal(response.status, 200, JSON.stringify(error));
+  return data!.runs.map((run) => run.runId);
+}
+
+/** Pause, resume or cancel through the typed client: the status and the body (data or problem). */
+async function act(action: 'pause' | 'resume' | 'cancel', runId: string): Promise<{ status: number; json: Json }> {
+  const { data, error, response } = await api.client.POST(`/api/v1/runs/{runId}/${action}`, { params: { path: { runId } } });
+  return { status: response.status, json: data ?? error };
 }
 
 test('a run is visible while running, pauses and resumes over REST, completes, and is listed by pipeline and status', async () => {
@@ -63,28 +73,29 @@ test('a run is visible while running, pauses and resumes over REST, completes, a
   assert.equal(running.status, 'running');
   assert.equal(running.nodes.nap.site, 'central');
   assert.equal(running.nodes.nap.waiting, undefined, 'the central worker polls the node queue');
-  assert.deepEqual(await listIds(`pipeline=${name}&status=running`), [runId]);
+  assert.deepEqual(await listIds(name, 'running'), [runId]);
 
-  const pause = await api.call('POST', `/api/v1/runs/${runId}/pause`);
+  const pause = await act('pause', runId);
   assert.equal(pause.status, 202);
   const paused = await api.runWhere(runId, 'the run to pause', (v) => v.status === 'paused' && v.nodes.nap.state === 'paused');
   assert.equal(paused.endedAt, null);
-  await waitFor(async () => (await listIds(`pipeline=${name}&status=paused`)).includes(runId), 'the run to be listed as paused');
+  await waitFor(async () => (await listIds(name, 'paused')).includes(runId), 'the run to be listed as paused');
   // While paused the run does not finish, however long the node had left.
   await sleep(3500);
-  assert.equal((await api.call('GET', `/api/v1/runs/${runId}`)).json.status, 'paused');
+  const { data: view } = await api.client.GET('/api/v1/runs/{runId}', { params: { path: { runId } } });
+  assert.equal(view!.status, 'paused');
 
-  assert.equal((await api.call('POST', `/api/v1/runs/${runId}/resume`)).status, 202);
+  assert.equal((await act('resume', runId)).status, 202);
   const done = await api.runWhere(runId, 'the run to complete', (v) => v.status === 'completed');
   assert.equal(done.nodes.nap.state, 'succeeded');
   assert.deepEqual(done.nodes.nap.outputs, { sleptMs: 3000 });
   assert.ok(done.endedAt);
   assert.equal(done.error, null);
 
-  await waitFor(async () => (await listIds(`pipeline=${name}&status=completed`)).includes(runId), 'the run to be listed as completed');
-  assert.deepEqual(await listIds(`pipeline=${name}&status=running`), []);
-  assert.deepEqual(await listIds(`pipeline=${name}`), [runId]);
-  assertProblemStatus(await api.call('POST', `/api/v1/runs/${runId}/pause`), 409);
+  await waitFor(async () => (await listIds(name, 'completed')).includes(runId), 'the run to be listed as completed');
+  assert.deepEqual(await listIds(name, 'running'), []);
+  assert.deepEqual(await listIds(name), [runId]);
+  assertProblemStatus(await act('pause', runId), 409);
 });
 
 function assertProblemStatus(res: { status: number; json: Json }, status: number) {
@@ -102,14 +113,14 @@ test('cancelling a run over REST ends it as cancelled, node included', async () 
     ],
   });
   await api.runWhere(runId, 'the node to run', (v) => v.nodes.long.state === 'running');
-  const cancel = await api.call('POST', `/api/v1/runs/${runId}/cancel`);
+  const cancel = await act('cancel', runId);
   assert.equal(cancel.status, 202);
   assert.deepEqual(cancel.json, { runId, requested: 'cancel' });
   const cancelled = await api.runWhere(runId, 'the run to be cancelled', (v) => v.status === 'cancelled');
   assert.equal(cancelled.nodes.long.state, 'cancelled');
   assert.equal(cancelled.nodes.after.state, 'cancelled');
-  await waitFor(async () => (await listIds(`pipeline=${name}&status=cancelled`)).includes(runId), 'the run to be listed as cancelled');
-  assertProblemStatus(await api.call('POST', `/api/v1/runs/${runId}/resume`), 409);
+  await waitFor(async () => (await listIds(name, 'cancelled')).includes(runId), 'the run to be listed as cancelled');
+  assertProblemStatus(await act('resume', runId), 409);
 });
 
 test('a site node shows why it waits while no site worker polls, and runs once one does', async () => {

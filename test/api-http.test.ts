@@ -356,6 +356,29 @@ test('health and the OpenAPI document are served', async () => {
   assert.ok(doc.json.components.schemas.PipelineSpec.properties.nodes);
 });
 
+test('the OpenAPI document lists exactly the routes the server has, method by method', async () => {
+  const doc = (await api.call('GET', '/api/v1/openapi.json')).json;
+  const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+    .flatMap(([path, item]) => Object.keys(item).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort();
+  // The server's own route table: Express layers, mounted routers followed with their prefix.
+  const served: string[] = [];
+  const walk = (stack: any[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const path = (prefix + layer.route.path).replace(/:(\w+)/g, '{$1}');
+        for (const m of Object.keys(layer.route.methods).filter((k) => k !== '_all')) served.push(`${m.toUpperCase()} ${path}`);
+      } else if (layer.handle?.stack) walk(layer.handle.stack, prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : ''));
+    }
+  };
+  const app = api.server.listeners('request')[0] as any;
+  walk(app.router.stack, '');
+  // The reference page and its files are not API operations.
+  const operations = served.filter((r) => !r.includes(' /api/docs')).sort();
+  assert.ok(operations.length >= 30, operations.join('\n'));
+  assert.deepEqual(documented, operations);
+});
+
 test('an unexpected failure is a 500 problem that reveals no internals', async () => {
   const broken = await createStore(db.url);
   await broken.close(); // every query on it now throws

@@ -4,6 +4,7 @@ import express, { type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AppDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
+import { docsRouter } from './routes/docs.js';
 import { methodNotAllowed, notFoundHandler, problemHandler } from './problem.js';
 import { auditTrail, authenticate, authorize, requestId } from './auth/middleware.js';
 import { corsFor, DEFAULT_WEB, noFormBodies, rateLimitPerCaller, securityHeaders } from './guards.js';
@@ -60,6 +61,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ok: true, auth: deps.auth.mode === 'off' ? 'off' : deps.auth.oidc ? 'keys+oidc' : 'keys' });
   });
 
+  // The API reference: public, like the document it renders (no data in either).
+  let openapi: Record<string, unknown> | undefined;
+  const document = () => (openapi ??= openApiDocument(deps.catalog));
+  app.use('/api/docs', docsRouter(document));
+
   // Everything else needs a principal, and every mutating or refused request is audited.
   // Accepted log batches are not audited (a worker sends one every second or so); refused ones are.
   app.use(auditTrail(deps.store, deps.logger, (req) => ['GET', 'HEAD', 'OPTIONS'].includes(req.method) || (req.method === 'POST' && req.originalUrl.split('?')[0] === '/api/v1/ingest/logs')));
@@ -68,12 +74,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(noFormBodies);
 
   const api = express.Router();
-  let openapi: Record<string, unknown> | undefined;
   api
     .route('/openapi.json')
     .get(authorize('openapi.read'), (_req, res) => {
-      openapi ??= openApiDocument(deps.catalog);
-      res.json(openapi);
+      res.json(document());
     })
     .all(methodNotAllowed('GET'));
   api.use(pipelinesRouter(deps));

@@ -36,7 +36,8 @@ function fingerprint(req: Request): string {
 function replay(res: Response, answer: { status: number; headers: Record<string, string>; body: unknown }): void {
   for (const [name, value] of Object.entries(answer.headers)) res.set(name, value);
   res.set('Idempotent-Replayed', 'true');
-  if (answer.status >= 400) res.type('application/problem+json');
+  // The first answer's body again, as JSON (send() of a string would say text/html).
+  res.type(answer.status >= 400 ? 'application/problem+json' : 'application/json');
   res.status(answer.status).send(JSON.stringify(answer.body));
 }
 

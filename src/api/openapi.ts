@@ -46,12 +46,54 @@ class Schemas {
 
 const json = (schema: Json, example?: unknown) => ({ 'application/json': example === undefined ? { schema } : { schema, example } });
 const ok = (description: string, schema: Json, example?: unknown) => ({ description, content: json(schema, example) });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: `${COMPONENTS}Problem` } } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: `${COMPONENTS}Problem` }, example: EXAMPLE_PROBLEM } } });
+
+/** The routes that start or steer runs take it: a repeat within 24 h gets the first answer again. */
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422.',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+};
+
+const EXAMPLE_PROBLEM = {
+  type: 'urn:sluice:problem:invalid-spec',
+  title: 'Invalid pipeline spec',
+  status: 422,
+  detail: 'the pipeline spec has 1 error(s)',
+  errors: [{ path: 'nodes[1].needs[0]', message: 'unknown node "extarct"; did you mean "extract"?' }],
+};
+
+const EXAMPLE_SPEC = {
+  name: 'orders-daily',
+  params: { day: { type: 'string', default: '2026-11-30' } },
+  nodes: [
+    { id: 'extract', type: 'postgres.read', config: { connection: { $secret: 'SOURCE_DB' }, query: 'select * from shop.orders where created_at::date = $1', params: ['{{ params.day }}'] } },
+    { id: 'load', type: 'postgres.write', needs: ['extract'], config: { connection: { $secret: 'WAREHOUSE_DB' }, table: 'dw.orders', mode: 'append' } },
+  ],
+};
+
+const EXAMPLE_SPEC_YAML = `name: orders-daily
+params:
+  day: { type: string, default: "2026-11-30" }
+nodes:
+  - id: extract
+    type: postgres.read
+    config:
+      connection: { $secret: SOURCE_DB }
+      query: select * from shop.orders where created_at::date = $1
+      params: ["{{ params.day }}"]
+  - id: load
+    type: postgres.write
+    needs: [extract]
+    config: { connection: { $secret: WAREHOUSE_DB }, table: dw.orders, mode: append }
+`;
 const PROBLEM_WORDS: Record<number, string> = {
   400: 'bad request: the errors list each path that is wrong',
   401: 'no key, or a key that is unknown, revoked or expired',
   403: "the key's role or pipelines do not allow this",
-  404: 'not found',
+  404: 'not found (or not visible to this key)',
   409: 'conflict with the current state',
   413: 'body too large',
   415: 'unsupported content type',
@@ -106,8 +148,8 @@ export function openApiDocument(catalog: Catalog): Json {
   const action = (requested: string) => ({
     post: {
       summary: `Ask a running run to ${requested}`,
-      parameters: runIdPath,
-      responses: { '202': ok('accepted', out('RunAction', s.runActionResponse)), ...problems(404, 409) },
+      parameters: [...runIdPath, IDEMPOTENCY_KEY],
+      responses: { '202': ok('accepted', out('RunAction', s.runActionResponse)), ...problems(404, 409, 422) },
     },
   });
   const schedulePath = parameters(s.scheduleIdParams, 'path');
@@ -127,7 +169,7 @@ export function openApiDocument(catalog: Catalog): Json {
       description: 'The Temporal Web UI calls this with the signed-in user\'s key (or, for the local UI, no key where allowed); X-Namespace names the namespace.',
       parameters: [{ name: 'X-Namespace', in: 'header', required: false, schema: { type: 'string' } }],
       requestBody: { required: true, content: json(jsonSchema(codecBody, 'input')) },
-      responses: { '200': ok('the payloads, in order', jsonSchema(codecBody)), ...problems(400, 413, 415, 422) },
+      responses: { '200': ok('the payloads, in order', jsonSchema(codecBody)), ...problems(400, 404, 413, 415, 422) },
     },
   });
   const paths: Record<string, Record<string, Json>> = {
@@ -149,7 +191,7 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: 'Create a pipeline or add a version (idempotent for an unchanged spec)',
           requestBody: {
             required: true,
-            content: Object.fromEntries([...JSON_TYPES, ...YAML_TYPES].map((t) => [t, { schema: specSchema }])),
+            content: Object.fromEntries([...JSON_TYPES, ...YAML_TYPES].map((t) => [t, { schema: specSchema, example: YAML_TYPES.includes(t) ? EXAMPLE_SPEC_YAML : EXAMPLE_SPEC }])),
           },
           responses: {
             '201': ok('a new version', out('PipelineVersion', s.pipelineVersionResponse)),
@@ -168,12 +210,12 @@ export function openApiDocument(catalog: Catalog): Json {
       '/api/v1/pipelines/{name}/runs': {
         post: {
           summary: 'Start a run',
-          parameters: namePath,
-          requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input')) },
+          parameters: [...namePath, IDEMPOTENCY_KEY],
+          requestBody: { required: false, content: json(jsonSchema(s.startRunBody, 'input'), { params: { day: '2026-11-30' } }) },
           responses: {
             '201': ok('started (with a concurrency limit, maybe queued for a slot)', out('RunCreated', s.runCreatedResponse)),
             '200': ok("not started: the pipeline's concurrency limit is reached and its onConflict is skip", out('RunSkipped', s.runSkippedResponse)),
-            ...problems(400, 404, 409, 413, 415),
+            ...problems(400, 404, 409, 413, 415, 422),
           },
         },
       },
@@ -181,7 +223,7 @@ export function openApiDocument(catalog: Catalog): Json {
         get: {
           summary: 'List runs, newest first',
           parameters: parameters(s.listRunsQuery, 'query'),
-          responses: { '200': ok('runs', out('RunList', s.runListResponse)), ...problems(400) },
+          responses: { '200': ok('runs', out('RunList', s.runListResponse)), ...problems(400, 404) },
         },
       },
       '/api/v1/runs/{runId}': {
@@ -203,7 +245,7 @@ export function openApiDocument(catalog: Catalog): Json {
         get: { summary: 'List API keys (never the keys themselves)', responses: { '200': ok('keys', out('KeyList', s.keyListResponse)), ...problems(401, 403) } },
         post: {
           summary: 'Make an API key; the key is in this response only',
-          requestBody: { required: true, content: json(jsonSchema(s.createKeyBody, 'input')) },
+          requestBody: { required: true, content: json(jsonSchema(s.createKeyBody, 'input'), { name: 'nightly loader', role: 'operator', pipelines: ['orders-*'], expires: '90d' }) },
           responses: { '201': ok('the new key', out('CreatedKey', s.createdKeyResponse)), ...problems(400, 401, 403, 415) },
         },
       },
@@ -235,7 +277,7 @@ export function openApiDocument(catalog: Catalog): Json {
         post: {
           summary: 'Make a schedule that starts runs of the pipeline (a Temporal Schedule); the version is pinned now',
           parameters: namePath,
-          requestBody: { required: true, content: json(jsonSchema(s.createScheduleBody, 'input')) },
+          requestBody: { required: true, content: json(jsonSchema(s.createScheduleBody, 'input'), { cron: '0 2 * * *', timezone: 'Europe/Paris', overlap: 'skip', params: { day: '{{ run.scheduledAt }}' } }) },
           responses: { '201': ok('the schedule', out('Schedule', s.scheduleResponse)), ...problems(400, 404, 409, 413, 415) },
         },
       },
@@ -267,7 +309,7 @@ export function openApiDocument(catalog: Catalog): Json {
         post: {
           summary: 'Start the runs the schedule would have started between from and to (both inclusive)',
           parameters: schedulePath,
-          requestBody: { required: true, content: json(jsonSchema(s.backfillScheduleBody, 'input')) },
+          requestBody: { required: true, content: json(jsonSchema(s.backfillScheduleBody, 'input'), { from: '2026-11-01T00:00:00Z', to: '2026-11-07T00:00:00Z' }) },
           responses: { '202': ok('the runs are being started', out('Backfill', s.backfillResponse)), ...problems(400, 404, 413, 415) },
         },
       },
@@ -294,8 +336,8 @@ export function openApiDocument(catalog: Catalog): Json {
       '/api/v1/runs/{runId}/retry': {
         post: {
           summary: 'Run a failed run again in place: its failed nodes (all, or those named) and what depends on them',
-          parameters: runIdPath,
-          requestBody: { required: false, content: json(jsonSchema(s.retryRunBody, 'input')) },
+          parameters: [...runIdPath, IDEMPOTENCY_KEY],
+          requestBody: { required: false, content: json(jsonSchema(s.retryRunBody, 'input'), { nodes: ['load'] }) },
           responses: { '202': ok('accepted: the run is running again', out('RetryRun', s.retryRunResponse)), ...problems(400, 404, 409, 415, 422, 503) },
         },
       },
@@ -327,7 +369,10 @@ function decorate(paths: Record<string, Record<string, Json>>): void {
       op.tags = [tagOf(path)];
       op.operationId ??= operationId(method, path);
       const open = Array.isArray(op.security) && op.security.length === 0;
-      if (!open) op.responses = { ...(op.responses as Json), ...problems(401, 403, 429) };
+      // Every route refuses unknown query parameters (400); a body is size- and type-checked.
+      // Form and plain-text bodies are refused on every state-changing route (415).
+      const generic = [400, ...(op.requestBody ? [413] : []), ...(method === 'get' ? [] : [415]), ...(open ? [] : [401, 403, 429])];
+      op.responses = { ...problems(...generic), ...(op.responses as Json) };
     }
   }
 }

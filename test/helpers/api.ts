@@ -14,15 +14,20 @@ import type { WebSettings } from '../../src/api/guards.js';
 import type { CodecSettings } from '../../src/api/deps.js';
 import { issueKey } from '../../src/api/auth/keys.js';
 import { waitFor } from './env.js';
+import { ApiConformance } from './openapi-conformance.js';
+import { createSluiceClient, type SluiceClient } from '../../src/api/client/index.js';
 
 export interface TestApi {
   url: string;
   server: http.Server;
   /** An admin key `call` sends unless told otherwise. */
   adminKey: string;
+  /** The typed client (generated from the OpenAPI document) with the admin key. */
+  client: SluiceClient;
   /**
    * fetch against the API as the admin key; a plain object body is sent as JSON. An
-   * `authorization` header replaces the key; `authorization: ''` sends none.
+   * `authorization` header replaces the key; `authorization: ''` sends none. Every answer is
+   * checked against the OpenAPI document (status listed, body fits its schema): a mismatch throws.
    */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   /** Makes a key with this role (and scope) through the store, as `sluice keys create` does. */
@@ -44,23 +49,34 @@ export async function startTestApi(deps: { store: Store; client: Client; taskQue
     (await issueKey(deps.store, { name: `test ${role}`, role, pipelines: pipelines ?? null, expiresInMs: null, createdBy: 'test' })).key;
   // With SLUICE_AUTH=off no key is needed (and a broken store could not make one).
   const adminKey = auth.mode === 'off' ? '' : await makeKey('admin');
+  const conformance = new ApiConformance(deps.catalog ?? catalog);
+  // Every answer through the typed client is held to the document too.
+  const checkedFetch = async (request: Request): Promise<Response> => {
+    const res = await fetch(request);
+    const text = await res.clone().text();
+    const wrong = conformance.check(request.method, new URL(request.url).pathname + new URL(request.url).search, res.status, res.headers.get('content-type'), parse(text));
+    if (wrong) throw new assert.AssertionError({ message: wrong });
+    return res;
+  };
   const api: TestApi = {
     url,
     server,
     adminKey,
+    client: createSluiceClient({ baseUrl: url, key: adminKey, fetch: checkedFetch }),
     makeKey,
     async startPipelineRun(spec, body = {}) {
-      const created = await api.call('POST', '/api/v1/pipelines', spec);
-      assert.equal(created.status, 201, JSON.stringify(created.json));
-      const run = await api.call('POST', `/api/v1/pipelines/${spec.name}/runs`, body);
-      assert.equal(run.status, 201, JSON.stringify(run.json));
-      return run.json.runId as string;
+      const created = await api.client.POST('/api/v1/pipelines', { body: spec as never });
+      assert.equal(created.response.status, 201, JSON.stringify(created.error));
+      const run = await api.client.POST('/api/v1/pipelines/{name}/runs', { params: { path: { name: spec.name } }, body: body as never });
+      assert.equal(run.response.status, 201, JSON.stringify(run.error ?? run.data));
+      assert.ok(run.data && 'runId' in run.data && typeof run.data.runId === 'string');
+      return run.data.runId;
     },
     runWhere(runId, what, ok, timeoutMs = 30_000) {
       return waitFor(async () => {
-        const r = await api.call('GET', `/api/v1/runs/${runId}`);
-        assert.equal(r.status, 200, JSON.stringify(r.json));
-        return ok(r.json) ? r.json : null;
+        const { data, error, response } = await api.client.GET('/api/v1/runs/{runId}', { params: { path: { runId } } });
+        assert.equal(response.status, 200, JSON.stringify(error));
+        return ok(data) ? data : null;
       }, what, timeoutMs);
     },
     async call(method, path, body, headers = {}) {
@@ -73,12 +89,9 @@ export async function startTestApi(deps: { store: Store; client: Client; taskQue
       }
       const res = await fetch(url + path, init);
       const text = await res.text();
-      let json: unknown = undefined;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = text;
-      }
+      const json = parse(text);
+      const wrong = conformance.check(method, path, res.status, res.headers.get('content-type'), json);
+      if (wrong) throw new assert.AssertionError({ message: `${wrong}\n${text.slice(0, 500)}` });
       return { status: res.status, headers: res.headers, json };
     },
     close: () =>
@@ -88,4 +101,14 @@ export async function startTestApi(deps: { store: Store; client: Client; taskQue
       }),
   };
   return api;
+}
+
+/** JSON when the text is JSON, else the text itself (undefined when empty). */
+function parse(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

@@ -1046,6 +1046,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getOpenapiJson: {
@@ -1066,12 +1089,49 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1081,6 +1141,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1090,6 +1164,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1139,6 +1227,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1148,6 +1250,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1157,6 +1273,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1166,6 +1319,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1175,6 +1342,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1184,6 +1365,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1193,6 +1388,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1242,6 +1451,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1251,6 +1474,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1260,6 +1497,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1269,6 +1543,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1278,6 +1566,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1287,6 +1589,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1296,6 +1612,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1319,12 +1649,49 @@ export interface operations {
                     "application/json": components["schemas"]["PipelineList"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1334,6 +1701,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1343,6 +1724,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1357,11 +1752,155 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "orders-daily",
+                 *       "params": {
+                 *         "day": {
+                 *           "type": "string",
+                 *           "default": "2026-11-30"
+                 *         }
+                 *       },
+                 *       "nodes": [
+                 *         {
+                 *           "id": "extract",
+                 *           "type": "postgres.read",
+                 *           "config": {
+                 *             "connection": {
+                 *               "$secret": "SOURCE_DB"
+                 *             },
+                 *             "query": "select * from shop.orders where created_at::date = $1",
+                 *             "params": [
+                 *               "{{ params.day }}"
+                 *             ]
+                 *           }
+                 *         },
+                 *         {
+                 *           "id": "load",
+                 *           "type": "postgres.write",
+                 *           "needs": [
+                 *             "extract"
+                 *           ],
+                 *           "config": {
+                 *             "connection": {
+                 *               "$secret": "WAREHOUSE_DB"
+                 *             },
+                 *             "table": "dw.orders",
+                 *             "mode": "append"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["PipelineSpec"];
+                /**
+                 * @example {
+                 *       "name": "orders-daily",
+                 *       "params": {
+                 *         "day": {
+                 *           "type": "string",
+                 *           "default": "2026-11-30"
+                 *         }
+                 *       },
+                 *       "nodes": [
+                 *         {
+                 *           "id": "extract",
+                 *           "type": "postgres.read",
+                 *           "config": {
+                 *             "connection": {
+                 *               "$secret": "SOURCE_DB"
+                 *             },
+                 *             "query": "select * from shop.orders where created_at::date = $1",
+                 *             "params": [
+                 *               "{{ params.day }}"
+                 *             ]
+                 *           }
+                 *         },
+                 *         {
+                 *           "id": "load",
+                 *           "type": "postgres.write",
+                 *           "needs": [
+                 *             "extract"
+                 *           ],
+                 *           "config": {
+                 *             "connection": {
+                 *               "$secret": "WAREHOUSE_DB"
+                 *             },
+                 *             "table": "dw.orders",
+                 *             "mode": "append"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/*+json": components["schemas"]["PipelineSpec"];
+                /**
+                 * @example name: orders-daily
+                 *     params:
+                 *       day: { type: string, default: "2026-11-30" }
+                 *     nodes:
+                 *       - id: extract
+                 *         type: postgres.read
+                 *         config:
+                 *           connection: { $secret: SOURCE_DB }
+                 *           query: select * from shop.orders where created_at::date = $1
+                 *           params: ["{{ params.day }}"]
+                 *       - id: load
+                 *         type: postgres.write
+                 *         needs: [extract]
+                 *         config: { connection: { $secret: WAREHOUSE_DB }, table: dw.orders, mode: append }
+                 */
                 "application/yaml": components["schemas"]["PipelineSpec"];
+                /**
+                 * @example name: orders-daily
+                 *     params:
+                 *       day: { type: string, default: "2026-11-30" }
+                 *     nodes:
+                 *       - id: extract
+                 *         type: postgres.read
+                 *         config:
+                 *           connection: { $secret: SOURCE_DB }
+                 *           query: select * from shop.orders where created_at::date = $1
+                 *           params: ["{{ params.day }}"]
+                 *       - id: load
+                 *         type: postgres.write
+                 *         needs: [extract]
+                 *         config: { connection: { $secret: WAREHOUSE_DB }, table: dw.orders, mode: append }
+                 */
                 "text/yaml": components["schemas"]["PipelineSpec"];
+                /**
+                 * @example name: orders-daily
+                 *     params:
+                 *       day: { type: string, default: "2026-11-30" }
+                 *     nodes:
+                 *       - id: extract
+                 *         type: postgres.read
+                 *         config:
+                 *           connection: { $secret: SOURCE_DB }
+                 *           query: select * from shop.orders where created_at::date = $1
+                 *           params: ["{{ params.day }}"]
+                 *       - id: load
+                 *         type: postgres.write
+                 *         needs: [extract]
+                 *         config: { connection: { $secret: WAREHOUSE_DB }, table: dw.orders, mode: append }
+                 */
                 "application/x-yaml": components["schemas"]["PipelineSpec"];
+                /**
+                 * @example name: orders-daily
+                 *     params:
+                 *       day: { type: string, default: "2026-11-30" }
+                 *     nodes:
+                 *       - id: extract
+                 *         type: postgres.read
+                 *         config:
+                 *           connection: { $secret: SOURCE_DB }
+                 *           query: select * from shop.orders where created_at::date = $1
+                 *           params: ["{{ params.day }}"]
+                 *       - id: load
+                 *         type: postgres.write
+                 *         needs: [extract]
+                 *         config: { connection: { $secret: WAREHOUSE_DB }, table: dw.orders, mode: append }
+                 */
                 "text/x-yaml": components["schemas"]["PipelineSpec"];
             };
         };
@@ -1390,6 +1929,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1399,6 +1952,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1408,6 +1975,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1417,6 +1998,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1426,6 +2021,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1435,6 +2044,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1444,6 +2067,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1477,6 +2114,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1486,6 +2137,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1495,15 +2160,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1513,6 +2206,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1521,7 +2228,10 @@ export interface operations {
     postPipelinesNameRuns: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 name: string;
             };
@@ -1529,6 +2239,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "params": {
+                 *         "day": "2026-11-30"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     params?: {
                         [key: string]: unknown;
@@ -1562,6 +2279,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1571,6 +2302,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1580,15 +2325,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1598,6 +2371,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1607,6 +2394,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1616,6 +2417,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is well-formed but invalid: the errors list each path that is wrong */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1625,6 +2463,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1666,6 +2518,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1675,6 +2541,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1684,6 +2564,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1693,6 +2610,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1718,12 +2649,49 @@ export interface operations {
                     "application/json": components["schemas"]["Run"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1733,15 +2701,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1751,6 +2747,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1760,6 +2770,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1802,6 +2826,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1811,6 +2849,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1820,15 +2872,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1838,6 +2918,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1847,6 +2941,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1856,6 +2964,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1865,6 +2987,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1888,12 +3024,49 @@ export interface operations {
                     "application/json": components["schemas"]["KeyList"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1903,6 +3076,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1912,6 +3099,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1926,6 +3127,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "nightly loader",
+                 *       "role": "operator",
+                 *       "pipelines": [
+                 *         "orders-*"
+                 *       ],
+                 *       "expires": "90d"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     /** @enum {string} */
@@ -1953,6 +3164,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1962,6 +3187,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1971,6 +3210,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1980,6 +3256,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1989,6 +3279,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2020,6 +3324,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2029,6 +3347,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2038,15 +3370,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2056,6 +3439,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2092,6 +3489,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2101,6 +3512,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2110,6 +3535,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2119,6 +3558,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2127,7 +3580,10 @@ export interface operations {
     postRunsRunIdPause: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 runId: string;
             };
@@ -2144,12 +3600,49 @@ export interface operations {
                     "application/json": components["schemas"]["RunAction"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2159,15 +3652,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2177,6 +3698,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is well-formed but invalid: the errors list each path that is wrong */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2186,6 +3767,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2194,7 +3789,10 @@ export interface operations {
     postRunsRunIdResume: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 runId: string;
             };
@@ -2211,12 +3809,49 @@ export interface operations {
                     "application/json": components["schemas"]["RunAction"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2226,15 +3861,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2244,6 +3907,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is well-formed but invalid: the errors list each path that is wrong */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2253,6 +3976,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2261,7 +3998,10 @@ export interface operations {
     postRunsRunIdCancel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 runId: string;
             };
@@ -2278,12 +4018,49 @@ export interface operations {
                     "application/json": components["schemas"]["RunAction"];
                 };
             };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description no key, or a key that is unknown, revoked or expired */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2293,15 +4070,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2311,6 +4116,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the body is well-formed but invalid: the errors list each path that is wrong */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2320,6 +4185,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2356,6 +4235,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2365,6 +4258,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2374,15 +4281,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2392,6 +4327,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2408,6 +4357,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "cron": "0 2 * * *",
+                 *       "timezone": "Europe/Paris",
+                 *       "overlap": "skip",
+                 *       "params": {
+                 *         "day": "{{ run.scheduledAt }}"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     /** @description default: <pipeline>-<8 hex digits> */
                     id?: string;
@@ -2452,6 +4411,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2461,6 +4434,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2470,15 +4457,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2488,6 +4503,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2497,6 +4526,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2506,6 +4549,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2515,6 +4572,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2547,6 +4618,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2556,6 +4641,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2565,15 +4664,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2583,6 +4710,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2614,6 +4755,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2623,6 +4778,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2632,15 +4801,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2650,6 +4847,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2681,6 +4892,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2690,6 +4915,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2699,15 +4938,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2717,6 +5007,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2772,6 +5076,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2781,6 +5099,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2790,15 +5122,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2808,6 +5168,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2817,6 +5191,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2826,6 +5214,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2864,6 +5266,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2873,6 +5289,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2882,15 +5312,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2900,6 +5381,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2909,6 +5404,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2947,6 +5456,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2956,6 +5479,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2965,15 +5502,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2983,6 +5571,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2992,6 +5594,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3033,6 +5649,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3042,6 +5672,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3051,15 +5695,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3069,6 +5764,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3078,6 +5787,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3094,6 +5817,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from": "2026-11-01T00:00:00Z",
+                 *       "to": "2026-11-07T00:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -3129,6 +5858,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3138,6 +5881,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3147,15 +5904,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3165,6 +5950,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3174,6 +5973,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3183,6 +5996,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3225,6 +6052,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3234,6 +6075,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3243,15 +6098,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3261,6 +6144,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3270,6 +6167,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3329,6 +6240,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3338,6 +6263,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3347,6 +6286,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3356,6 +6309,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3365,6 +6332,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3374,6 +6355,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3383,6 +6378,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3392,6 +6401,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3400,7 +6423,10 @@ export interface operations {
     postRunsRunIdRetry: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Sent again with the same request within 24 hours, it gets the first answer (Idempotent-Replayed: true) instead of acting twice; with a different request it is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 runId: string;
             };
@@ -3408,6 +6434,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "nodes": [
+                 *         "load"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     nodes?: string[];
                 };
@@ -3429,6 +6462,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3438,6 +6485,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3447,15 +6508,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description not found */
+            /** @description not found (or not visible to this key) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3465,6 +6554,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3474,6 +6600,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3483,6 +6623,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3492,6 +6646,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3501,6 +6669,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
