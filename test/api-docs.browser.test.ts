@@ -37,6 +37,9 @@ test('/api/docs renders every operation of the OpenAPI document, from this serve
   const html = await fetch(`${api.url}/api/docs/`);
   assert.equal(html.status, 200, 'no key needed');
   assert.match(html.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+  const missing = await fetch(`${api.url}/api/docs/assets/..%2f..%2fpackage.json`);
+  assert.equal(missing.status, 404, 'only the page and its listed files are served');
+  assert.equal(missing.headers.get('content-type')?.split(';')[0], 'application/problem+json');
 
   const page = await browser.context.newPage();
   const problems: string[] = [];

@@ -523,7 +523,7 @@ export interface components {
                 maxBadRatio?: number;
             };
             /** @default 4 */
-            maxParallel: number;
+            maxParallel?: number;
             /** @enum {string} */
             onFailure?: "stop" | "continue";
             recoveryWindow?: number | string;
@@ -533,7 +533,7 @@ export interface components {
                  * @default queue
                  * @enum {string}
                  */
-                onConflict: "queue" | "skip" | "fail";
+                onConflict?: "queue" | "skip" | "fail";
             };
             notify?: {
                 on: ("succeeded" | "failed" | "paused" | "cancelled" | "slaMissed")[];
@@ -573,7 +573,7 @@ export interface components {
                 maxBadRecords?: number;
                 maxBadRatio?: number;
                 /** @default {} */
-                config: {
+                config?: {
                     [key: string]: unknown;
                 };
             } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown & unknown))[];

@@ -7,6 +7,7 @@ import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
 import { methodNotAllowed } from '../problem.js';
+import { NotFoundError } from '../errors.js';
 
 const UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -79,5 +80,8 @@ export function docsRouter(document: () => Record<string, unknown>): express.Rou
       .get((_req, res) => res.sendFile(path.join(UI_DIR, asset), { maxAge: '1h' }))
       .all(methodNotAllowed('GET'));
   }
+  router.use((req) => {
+    throw new NotFoundError(`no page /api/docs${req.path}; the API reference is /api/docs/`);
+  });
   return router;
 }
