@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src', 'console');
@@ -30,6 +29,8 @@ export function consoleIsStale(): boolean {
 export async function buildConsole(): Promise<void> {
   const tmp = `${CONSOLE_OUT}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
+  // Loaded only to build: a fresh build's check stays a few stat calls.
+  const { build } = await import('esbuild');
   await build({
     absWorkingDir: ROOT,
     entryPoints: { main: path.join(SRC, 'main.tsx'), console: path.join(SRC, 'console.css') },
