@@ -1,6 +1,6 @@
 // A pipeline's DAG drawn with @xyflow/react, laid out left to right by dagre. On a run's page
-// each node carries its state (colour and word), rows and rows/s. Selecting a node (click, or
-// Enter on a focused node) tells the page, which shows that node's details and logs.
+// each node carries its state (colour and word), rows and rows/s. Clicking a node tells the page,
+// which shows that node's logs (the nodes table has a button per node for the keyboard).
 import { useMemo } from 'react';
 import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node } from '@xyflow/react';
 import dagre from '@dagrejs/dagre';
