@@ -90,7 +90,7 @@ try {
   const created = await api<{ name: string; version: number }>(dev.apiUrl, 'POST', '/api/v1/pipelines', yaml, 'application/yaml');
   console.log(`Registered pipeline ${created.name} v${created.version}`);
   const { runId } = await api<{ runId: string }>(dev.apiUrl, 'POST', `/api/v1/pipelines/${created.name}/runs`, JSON.stringify({ params: { since: '2020-01-01' } }));
-  console.log(`Started run ${runId}\n  watch it: ${dev.uiUrl}/namespaces/${dev.config.TEMPORAL_NAMESPACE}/workflows/${runId}\n  or:       curl ${dev.apiUrl}/api/v1/runs/${runId}\n`);
+  console.log(`Started run ${runId}\n  watch it: ${dev.apiUrl}/runs/${runId}  (the console; sign in with the key below)\n  or:       ${dev.uiUrl}/namespaces/${dev.config.TEMPORAL_NAMESPACE}/workflows/${runId}\n  or:       curl ${dev.apiUrl}/api/v1/runs/${runId}\n  API key (admin): ${dev.apiKey}\n`);
 
   let pausedOnce = false;
   let run: RunView;
@@ -129,6 +129,7 @@ try {
 
 if (exitWhenDone) await shutdown(0);
 console.log(`\nStill running for you to explore:
+  Console:         ${dev.apiUrl}/  (sign in with the API key below)
   Temporal Web UI: ${dev.uiUrl}  (filter: SluicePipeline="orders-demo")
   API:             ${dev.apiUrl}/api/v1/runs?pipeline=orders-demo
   API key (admin): ${dev.apiKey}

@@ -80,6 +80,8 @@ export const configSchema = z.object({
     .default('')
     .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.url({ error: 'expected origins like https://temporal.acme.com, comma-separated' }))),
+  /** The Temporal Web UI's address (e.g. https://temporal.acme.com): the console links each run there. Unset: no link. */
+  SLUICE_TEMPORAL_UI_URL: z.url().optional(),
   /** API requests per minute per caller (key, OIDC subject, or address); 0: no limit. */
   SLUICE_RATE_LIMIT: z.coerce.number().int().min(0).default(1200),
   /** How long the API keeps node log lines (whole days: a day's partition goes once all of it is older). */

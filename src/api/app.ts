@@ -11,6 +11,7 @@ import { corsFor, DEFAULT_WEB, noFormBodies, rateLimitPerCaller, securityHeaders
 import { accessRouter } from './routes/access.js';
 import { checkRouter } from './routes/check.js';
 import { codecRouter } from './routes/codec.js';
+import { consoleRouter } from './console.js';
 import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
 import { schedulesRouter } from './routes/schedules.js';
@@ -53,6 +54,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestId);
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(securityHeaders);
+  // Pages and assets need no key (the console asks for one); it sets its own CSP over the API's.
+  app.use(consoleRouter(deps.console ?? { namespace: deps.codec?.namespace ?? 'default' }));
   app.use('/codec', codecRouter(deps));
   // Before authentication, so a browser's preflight (which carries no key) is answered.
   app.use(corsFor(web.corsOrigins));

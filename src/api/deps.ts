@@ -6,6 +6,7 @@ import type { Catalog } from '../dag/catalog.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
 import type { AuthSettings } from './auth/middleware.js';
+import type { ConsoleSettings } from './console.js';
 import type { WebSettings } from './guards.js';
 
 export interface AppDeps {
@@ -23,6 +24,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** The codec endpoint (/codec); default: encryption off, so it answers 404. */
   codec?: CodecSettings;
+  /** The web console at `/`; default: dist/console, no Temporal Web UI links, namespace `default`. */
+  console?: ConsoleSettings;
 }
 
 /** What the codec endpoint serves, and to which browser origins. */

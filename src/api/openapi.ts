@@ -183,6 +183,9 @@ export function openApiDocument(catalog: Catalog): Json {
       '/api/v1/openapi.json': {
         get: { summary: 'This document', responses: { '200': ok('the OpenAPI 3.1 document', { type: 'object' }) } },
       },
+      '/api/v1/whoami': {
+        get: { summary: 'Who the caller is: role and pipeline scope', responses: { '200': ok('the caller', out('Whoami', s.whoamiResponse)) } },
+      },
       '/codec/decode': codec('decode'),
       '/codec/encode': codec('encode'),
       '/api/v1/pipelines': {

@@ -242,6 +242,15 @@ export const problemResponse = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 
+/** GET /whoami: who the credential is and what it may see, so a client can offer only what the role allows. */
+export const whoamiResponse = z.object({
+  kind: z.enum(['key', 'oidc', 'anonymous']).describe('an API key, an OIDC token, or anyone (SLUICE_AUTH=off)'),
+  id: z.string().nullable().describe('the key id or OIDC subject; null when anonymous'),
+  name: z.string().nullable(),
+  role: z.enum(ROLES),
+  pipelines: z.array(z.string()).nullable().describe('the pipeline globs the caller is limited to; null: every pipeline'),
+});
+
 export type RunView = z.infer<typeof runResponse>;
 export type NodeView = z.infer<typeof nodeView>;
 export type RunSummary = z.infer<typeof runSummary>;

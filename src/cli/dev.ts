@@ -94,6 +94,8 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       PORT: String(apiPort),
       SLUICE_STAGING_DIR: process.env.SLUICE_STAGING_DIR ?? path.join(options.dataDir, 'staging'),
       SLUICE_PAYLOAD_KEYS: payloadKeys,
+      // The console links each run to this dev server's Web UI.
+      SLUICE_TEMPORAL_UI_URL: process.env.SLUICE_TEMPORAL_UI_URL ?? temporal.uiUrl ?? undefined,
     });
     const api: RunningApi = await startApiFromConfig(config, logger.child({ role: 'api' }), {
       databaseUrl,

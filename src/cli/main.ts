@@ -38,6 +38,7 @@ program
     const keys = dev.config.SLUICE_PAYLOAD_KEYS;
     onShutdown(dev.stop);
     console.log(`\nSluice is running.
+  Console:      ${dev.apiUrl}/   (sign in with the API key below)
   API:          ${dev.apiUrl}/api/v1/pipelines
   API key:      ${dev.apiKey}   (admin; send it as Authorization: Bearer <key>)
                 curl -H "Authorization: Bearer ${dev.apiKey}" ${dev.apiUrl}/api/v1/pipelines

@@ -15,6 +15,8 @@ export const ACTIONS = {
   // Only site keys, whatever their role (authorize): a worker sending its own site's log lines.
   'log.ingest': 'viewer',
   'openapi.read': 'viewer',
+  // Who the caller is (GET /whoami): the console hides what the role may not do.
+  'caller.read': 'viewer',
   'payload.decode': 'viewer',
   'schedule.list': 'viewer',
   'schedule.read': 'viewer',

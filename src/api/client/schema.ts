@@ -35,6 +35,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the caller is: role and pipeline scope */
+        get: operations["getWhoami"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/codec/decode": {
         parameters: {
             query?: never;
@@ -588,6 +605,20 @@ export interface components {
                 message: string;
             }[];
         };
+        Whoami: {
+            /**
+             * @description an API key, an OIDC token, or anyone (SLUICE_AUTH=off)
+             * @enum {string}
+             */
+            kind: "key" | "oidc" | "anonymous";
+            /** @description the key id or OIDC subject; null when anonymous */
+            id: string | null;
+            name: string | null;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "author" | "admin";
+            /** @description the pipeline globs the caller is limited to; null: every pipeline */
+            pipelines: string[] | null;
+        };
         PipelineList: {
             pipelines: {
                 name: string;
@@ -1087,6 +1118,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no key, or a key that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the key's role or pipelines do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests from this caller (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWhoami: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Whoami"];
                 };
             };
             /** @description bad request: the errors list each path that is wrong */

@@ -1,4 +1,5 @@
-// /api/v1/keys and /api/v1/audit: managing API keys and reading the audit trail (admin only).
+// /api/v1/whoami (any role: who the caller is), /api/v1/keys and /api/v1/audit (admin: managing API
+// keys and reading the audit trail).
 import express, { Router } from 'express';
 import type { z } from 'zod';
 import type { ApiKeyRecord } from '../../store/types.js';
@@ -9,7 +10,7 @@ import { optionalJsonBody } from '../body.js';
 import type { AppDeps } from '../deps.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import { methodNotAllowed } from '../problem.js';
-import { auditQuery, createKeyBody, keyIdParams, type auditResponse, type createdKeyResponse, type keyListResponse, type keyResponse } from '../schemas.js';
+import { auditQuery, createKeyBody, keyIdParams, type auditResponse, type createdKeyResponse, type keyListResponse, type keyResponse, type whoamiResponse } from '../schemas.js';
 
 function keyBody(k: ApiKeyRecord): z.infer<typeof keyResponse> {
   const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -28,6 +29,15 @@ function keyBody(k: ApiKeyRecord): z.infer<typeof keyResponse> {
 
 export function accessRouter({ store }: AppDeps): Router {
   const router = Router();
+
+  router
+    .route('/whoami')
+    .get(authorize('caller.read'), (_req, res) => {
+      const p = principalOf(res);
+      const body: z.infer<typeof whoamiResponse> = { kind: p.kind, id: p.id, name: p.name, role: p.role, pipelines: p.pipelines === null ? null : [...p.pipelines] };
+      res.json(body);
+    })
+    .all(methodNotAllowed('GET'));
 
   router
     .route('/keys')

@@ -1,0 +1,10 @@
+// The console's entry point (bundled by scripts/build-console.ts into dist/console/assets/main.js).
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App.js';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
