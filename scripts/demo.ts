@@ -132,6 +132,7 @@ console.log(`\nStill running for you to explore:
   Console:         ${dev.apiUrl}/  (sign in with the API key below)
   Temporal Web UI: ${dev.uiUrl}  (filter: SluicePipeline="orders-demo")
   API:             ${dev.apiUrl}/api/v1/runs?pipeline=orders-demo
+  API reference:   ${dev.apiUrl}/api/docs/
   API key (admin): ${dev.apiKey}
                    curl -H "Authorization: Bearer ${dev.apiKey}" "${dev.apiUrl}/api/v1/runs?pipeline=orders-demo"
 Press Ctrl-C to stop.`);
