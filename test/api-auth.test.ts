@@ -54,6 +54,8 @@ function routes(p: { pipeline: string; runId: string; keyId: string }) {
     { method: 'GET', path: '/api/v1/runs', action: 'run.list' },
     { method: 'GET', path: `/api/v1/runs/${p.runId}`, action: 'run.read' },
     { method: 'GET', path: `/api/v1/runs/${p.runId}/nodes`, action: 'run.nodes' },
+    // The sleep node has no bad records: 200 without reading staging.
+    { method: 'GET', path: `/api/v1/runs/${p.runId}/nodes/wait/rejected`, action: 'run.rejected' },
     // The run is not failed: an operator's retry is a 409, anyone else's a 403.
     { method: 'POST', path: `/api/v1/runs/${p.runId}/retry`, body: {}, action: 'run.retry' },
     { method: 'POST', path: `/api/v1/runs/${p.runId}/pause`, action: 'run.pause' },
@@ -94,9 +96,9 @@ test('every route but /healthz answers 401 with WWW-Authenticate without a key, 
 test('each role can do exactly its actions: viewer reads, operator steers runs, author registers and checks, admin manages keys and reads the audit', async () => {
   const keys = { viewer: await api.makeKey('viewer'), operator: await api.makeKey('operator'), author: await api.makeKey('author'), admin: api.adminKey };
   const allowed: Record<keyof typeof keys, string[]> = {
-    viewer: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes'],
-    operator: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry'],
-    author: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry', 'pipeline.create', 'pipeline.check'],
+    viewer: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.rejected'],
+    operator: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.rejected', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry'],
+    author: ['openapi.read', 'pipeline.list', 'pipeline.read', 'run.list', 'run.read', 'run.nodes', 'run.rejected', 'run.start', 'run.pause', 'run.resume', 'run.cancel', 'run.retry', 'pipeline.create', 'pipeline.check'],
     admin: ['*'],
   };
   for (const [role, key] of Object.entries(keys) as [keyof typeof keys, string][]) {

@@ -98,6 +98,21 @@ export class StagingStore {
     return full;
   }
 
+  /** The reference a sealed dataset at `location` recorded, or null when it has none (not sealed, or removed). */
+  async readSeal(location: string): Promise<DatasetRef | null> {
+    const body = await this.backendFor(location).get(asFolder(location) + SEAL_NAME);
+    return body === null ? null : (JSON.parse(body.toString('utf8')) as DatasetRef);
+  }
+
+  /** Part `index` of the dataset at `location`, or null when that part does not exist (yet, or any more). */
+  async readPartIfAny(location: string, index: number, format: PartFormat = 'avro', schema: ColumnSchema[] = []): Promise<Row[] | null> {
+    const uri = asFolder(location) + partName(index, format);
+    const body = await this.backendFor(location).get(uri);
+    if (body === null) return null;
+    const plain = format === 'pgcopy' && body[0] === 0x1f && body[1] === 0x8b ? await gunzip(body) : body;
+    return format === 'pgcopy' ? decodeCopyText(plain, schema, uri) : decodePart(plain, uri);
+  }
+
   /** Reads part `index` of a dataset, from the store its URI names. */
   async readPart(ref: DatasetRef, index: number): Promise<Row[]> {
     return this.readPartAt(ref.uri, index, ref.format, ref.schema);

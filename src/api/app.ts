@@ -16,6 +16,7 @@ import { pipelinesRouter } from './routes/pipelines.js';
 import { runsRouter } from './routes/runs.js';
 import { schedulesRouter } from './routes/schedules.js';
 import { logsRouter } from './routes/logs.js';
+import { rejectedRouter } from './routes/rejected.js';
 
 export type { AppDeps } from './deps.js';
 
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.use(pipelinesRouter(deps));
   api.use(checkRouter(deps));
   api.use(runsRouter(deps));
+  api.use(rejectedRouter(deps));
   api.use(schedulesRouter(deps));
   api.use(accessRouter(deps));
   api.use(logsRouter(deps));

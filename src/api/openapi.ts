@@ -95,6 +95,7 @@ const PROBLEM_WORDS: Record<number, string> = {
   403: "the key's role or pipelines do not allow this",
   404: 'not found (or not visible to this key)',
   409: 'conflict with the current state',
+  410: 'gone: removed by retention',
   413: 'body too large',
   415: 'unsupported content type',
   422: 'the body is well-formed but invalid: the errors list each path that is wrong',
@@ -274,6 +275,23 @@ export function openApiDocument(catalog: Catalog): Json {
           summary: "A page of the run's nodes in spec order, optionally of one state",
           parameters: [...runIdPath, ...parameters(s.nodesPageQuery, 'query')],
           responses: { '200': ok('a page of nodes', out('NodesPage', s.nodesPageResponse)), ...problems(400, 404) },
+        },
+      },
+      '/api/v1/runs/{runId}/nodes/{nodeId}/rejected': {
+        get: {
+          summary: "A sample of a node's rejected (bad) records with their reasons; a site node's stay on its site, and the answer says where",
+          parameters: [...parameters(s.rejectedParams, 'path'), ...parameters(s.rejectedQuery, 'query')],
+          responses: {
+            '200': ok('the first records (central node), or where the site keeps them (site node)', out('RejectedSample', s.rejectedSampleResponse), {
+              runId: 'orders-1a2b3c4d5e6f',
+              nodeId: 'clean',
+              site: 'central',
+              total: 2,
+              records: [{ reason: 'amount: cannot cast "abc" to numeric', position: 'part 0 row 17', record: { id: 17, amount: 'abc' } }],
+              truncated: true,
+            }),
+            ...problems(404, 410, 503),
+          },
         },
       },
       '/api/v1/pipelines/{name}/schedules': {

@@ -7,8 +7,8 @@ import { MAX_ISSUES } from '../dag/limits.js';
 import type { Action } from './auth/roles.js';
 import { BadRequestError } from './errors.js';
 
-/** The actions whose routes read a query (pipelineQuery, listRunsQuery, nodesPageQuery, auditQuery, listSchedulesQuery, the logs query). */
-const WITH_QUERY: ReadonlySet<Action> = new Set<Action>(['pipeline.read', 'run.list', 'run.nodes', 'run.logs', 'audit.read', 'schedule.list']);
+/** The actions whose routes read a query (pipelineQuery, listRunsQuery, nodesPageQuery, rejectedQuery, auditQuery, listSchedulesQuery, the logs query). */
+const WITH_QUERY: ReadonlySet<Action> = new Set<Action>(['pipeline.read', 'run.list', 'run.nodes', 'run.logs', 'run.rejected', 'audit.read', 'schedule.list']);
 
 /** Throws a 400 listing each query key when the route of `action` takes no query. */
 export function refuseUnknownQuery(action: Action, req: Request): void {

@@ -6,6 +6,7 @@ import { textProblem } from '../dag/guard.js';
 import {
   MAX_CRON_LENGTH,
   MAX_INT32,
+  MAX_NODE_ID_LENGTH,
   MAX_NODES,
   MAX_PIPELINE_NAME_LENGTH,
   MAX_SCHEDULE_ID_LENGTH,
@@ -221,6 +222,40 @@ export const nodesPageResponse = z.object({
   nodes: z.array(nodeView.extend({ id: z.string() })),
   next: z.string().nullable().describe('pass as `cursor` for the next page; null on the last'),
   stale: z.literal(true).optional().describe('set when no worker answered, so the page was cut from the view built from history'),
+});
+
+/** A node id, or one instance of a mapped node (`extract[3]`), as the dead-letter datasets are named. */
+export const rejectedParams = z.object({
+  runId: text(255),
+  nodeId: z
+    .string()
+    .max(MAX_NODE_ID_LENGTH + 9)
+    .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\[[0-9]{1,7}\])?$/, "expected a node id, or an instance of a mapped node like extract[3]"),
+});
+export const rejectedQuery = z.strictObject({ limit: intString(100).default(20).describe('how many records, 1-100 (default 20)') });
+
+export const rejectedSampleResponse = z.object({
+  runId: z.string(),
+  nodeId: z.string(),
+  site: z.string().describe('where the node ran: central, or its site'),
+  total: z
+    .number()
+    .int()
+    .nullable()
+    .describe("the node's bad records (badRows) so far; null when unknown: a mapped node itself, or an instance that did not seal its dead letters"),
+  records: z
+    .array(z.object({ reason: z.string(), position: z.string().describe('where the record was: `part 3 row 17`'), record: z.unknown().describe('the record, scrubbed of secret values') }))
+    .describe('the first records of the dead-letter dataset, in order; always empty for a site node'),
+  truncated: z.boolean().describe('true when the node has more bad records than `records` holds'),
+  keptOnSite: z
+    .object({
+      site: z.string(),
+      location: z.string().describe("the dead-letter dataset in the site worker's staging store"),
+      how: z.string().describe('how to read it on a host of the site'),
+    })
+    .optional()
+    .describe('a site node with bad records: they stay on the site, and nothing is fetched from it'),
+  note: z.string().optional().describe('why there are no records to show, when that is not because the node has none'),
 });
 
 export const runActionResponse = z.object({ runId: z.string(), requested: z.enum(['pause', 'resume', 'cancel']) });

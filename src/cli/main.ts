@@ -71,6 +71,16 @@ program
     await runWorker(opts.site, opts.policy, opts.metricsPort);
   });
 
+program
+  .command('rejected')
+  .description("print a node's rejected records from this host's staging store (SLUICE_STAGING_DIR or SLUICE_STAGING_URL, as the worker has them): how a site reads its own")
+  .argument('<run>', 'the run id')
+  .argument('<node>', "the node id (a mapped node's instance: 'extract[3]')")
+  .option('--limit <n>', 'at most this many records (default 20)', positiveInt)
+  .action(async (runId: string, nodeId: string, opts: { limit?: number }) => {
+    await (await import('./rejected.js')).rejectedCommand(runId, nodeId, opts);
+  });
+
 const keys = program.command('keys').description('manage API keys in the metadata database (DATABASE_URL)');
 keys
   .command('create')

@@ -17,6 +17,7 @@ import { metadataStore, type CentralStore } from './metadata.js';
 import { readStateActivities, saveStateActivities } from './save-state.js';
 import { slotActivities } from './slots.js';
 import { gatherActivities } from './gather.js';
+import { rejectedActivities } from './rejected.js';
 import type { NodeMetrics } from '../activities/metrics.js';
 import type { Tracer } from '@opentelemetry/api';
 import { activityTracing } from '../tracing.js';
@@ -91,6 +92,8 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     ...(setup.site ? {} : slotActivities(openMetadata, env.DATABASE_URL, logger)),
     // Mapped nodes gather their instances' outputs into a dataset of the central store.
     ...(setup.site ? {} : gatherActivities(staging)),
+    // The API reads samples of central nodes' rejected records through them; a site's stay on its hosts.
+    ...(setup.site ? {} : rejectedActivities(staging)),
     // Runs tell their notify targets of their events from the central workers.
     ...(setup.site ? {} : notifyActivities(env, policy, logger)),
     // Runs write their record in the durable run history (GET /runs) through the metadata database.

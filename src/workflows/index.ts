@@ -3,3 +3,4 @@ export { runPipeline } from './workflow.js';
 export { checkPipeline } from './check.js';
 export { runMapChunk } from './map-chunk.js';
 export { sendNotification } from './notify.js';
+export { sampleRejected } from './rejected.js';

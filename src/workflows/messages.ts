@@ -364,3 +364,46 @@ export const TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalS
 export const TEMPORAL_SCHEDULED_BY_ID = defineSearchAttributeKey('TemporalScheduledById', 'KEYWORD');
 /** Every custom search attribute the workflow uses, registered on the namespace at start-up. */
 export const SEARCH_ATTRIBUTES = [SLUICE_PIPELINE, SLUICE_STATUS] as const;
+
+/** The short workflow with which the API reads a sample of a central node's rejected records (rejected.ts). */
+export const REJECTED_SAMPLE_WORKFLOW_TYPE = 'sampleRejected';
+/** The central activity that reads them from the central staging store. */
+export const REJECTED_SAMPLE_ACTIVITY = 'sluice.sampleRejected';
+/** How long the sample may take, start to answer; past it, no central worker read it (the API says 503). */
+export const REJECTED_SAMPLE_TIMEOUT_MS = 20_000;
+
+/**
+ * Where a node's dead-letter dataset is: `ref`, the reference its outputs hold (a node that
+ * succeeded); `parts`, the parts written so far, at most `upTo` records (a node running or failed:
+ * its current try has written exactly that many); `seal`, whatever the store holds for the id (an
+ * instance of a mapped node, whose outputs the run view does not carry): its seal, else its parts.
+ */
+export type RejectedSource =
+  | { kind: 'ref'; ref: { uri: string; rows: number; parts: number; format?: 'avro' | 'pgcopy' } }
+  | { kind: 'parts'; upTo: number }
+  | { kind: 'seal' };
+
+export interface RejectedSampleInput {
+  runId: string;
+  nodeId: string;
+  limit: number;
+  source: RejectedSource;
+}
+
+/** One bad record as the dead-letter dataset keeps it (scrubbed of secret values when written). */
+export interface RejectedRecord {
+  reason: string;
+  position: string;
+  record: unknown;
+}
+
+/**
+ * The first records; `total` when the store tells it (a seal or a reference), else null; `more`
+ * whether records follow these; `gone` when the dataset's parts were removed (staging retention).
+ */
+export interface RejectedSampleResult {
+  records: RejectedRecord[];
+  total: number | null;
+  more: boolean;
+  gone?: string;
+}

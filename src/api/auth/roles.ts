@@ -12,6 +12,7 @@ export const ACTIONS = {
   'run.read': 'viewer',
   'run.nodes': 'viewer',
   'run.logs': 'viewer',
+  'run.rejected': 'viewer',
   // Only site keys, whatever their role (authorize): a worker sending its own site's log lines.
   'log.ingest': 'viewer',
   'openapi.read': 'viewer',

@@ -315,6 +315,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/{runId}/nodes/{nodeId}/rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sample of a node's rejected (bad) records with their reasons; a site node's stay on its site, and the answer says where */
+        get: operations["getRunsRunIdNodesNodeIdRejected"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pipelines/{name}/schedules": {
         parameters: {
             query?: never;
@@ -908,6 +925,34 @@ export interface components {
              * @constant
              */
             stale?: true;
+        };
+        RejectedSample: {
+            runId: string;
+            nodeId: string;
+            /** @description where the node ran: central, or its site */
+            site: string;
+            /** @description the node's bad records (badRows) so far; null when unknown: a mapped node itself, or an instance that did not seal its dead letters */
+            total: number | null;
+            /** @description the first records of the dead-letter dataset, in order; always empty for a site node */
+            records: {
+                reason: string;
+                /** @description where the record was: `part 3 row 17` */
+                position: string;
+                /** @description the record, scrubbed of secret values */
+                record: unknown;
+            }[];
+            /** @description true when the node has more bad records than `records` holds */
+            truncated: boolean;
+            /** @description a site node with bad records: they stay on the site, and nothing is fetched from it */
+            keptOnSite?: {
+                site: string;
+                /** @description the dead-letter dataset in the site worker's staging store */
+                location: string;
+                /** @description how to read it on a host of the site */
+                how: string;
+            };
+            /** @description why there are no records to show, when that is not because the node has none */
+            note?: string;
         };
         Schedule: {
             id: string;
@@ -4466,6 +4511,212 @@ export interface operations {
             };
             /** @description too many requests from this caller (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunsRunIdNodesNodeIdRejected: {
+        parameters: {
+            query?: {
+                /** @description how many records, 1-100 (default 20) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                runId: string;
+                nodeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the first records (central node), or where the site keeps them (site node) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runId": "orders-1a2b3c4d5e6f",
+                     *       "nodeId": "clean",
+                     *       "site": "central",
+                     *       "total": 2,
+                     *       "records": [
+                     *         {
+                     *           "reason": "amount: cannot cast \"abc\" to numeric",
+                     *           "position": "part 0 row 17",
+                     *           "record": {
+                     *             "id": 17,
+                     *             "amount": "abc"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "truncated": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RejectedSample"];
+                };
+            };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no key, or a key that is unknown, revoked or expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the key's role or pipelines do not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description gone: removed by retention */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description too many requests from this caller (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or a worker did not answer in time; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
