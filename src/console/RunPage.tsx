@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiProblem, messageOf, temporalRunLink, unwrap, type NodeView, type Run } from './api.js';
 import { Dag, type NodeBadge } from './Dag.js';
 import { LogsPanel } from './LogsPanel.js';
+import { RejectedPanel } from './RejectedPanel.js';
 import { Link, pipelineHref } from './router.js';
 import { useLoad, useSession } from './session.js';
 import { specNodes } from './spec.js';
@@ -220,6 +221,7 @@ export function RunPage({ runId }: { runId: string }) {
             </tbody>
           </table>
           <LogsPanel runId={runId} node={selected} onAll={() => setSelected(null)} />
+          {selected && run.nodes[selected] && <RejectedPanel runId={runId} nodeId={selected} node={run.nodes[selected]} />}
         </>
       )}
     </>
