@@ -74,8 +74,9 @@ export async function open(config: PostgresWriteConfig, ctx: SinkContext): Promi
    * ones no execution committed before (possibly none, and then nothing is loaded).
    */
   async function inClaimedTransaction<B extends { index: number; rows: number }>(client: pg.Client, batches: readonly B[], load: (claimed: B[]) => Promise<void>): Promise<B[]> {
-    await client.query('BEGIN');
     try {
+      // BEGIN is where a connection cut between two batches shows: it is explained like the rest.
+      await client.query('BEGIN');
       const fresh = await claim(client, ctx.runId, ctx.nodeId, batches);
       const claimed = batches.filter((b) => fresh.has(b.index));
       if (claimed.length === 0) {
