@@ -9,6 +9,8 @@ import { startApiFromConfig, type RunningApi } from '../api/server.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../store/embedded.js';
 import { bundleInChildProcess } from '../worker/bundle.js';
 import { createWorker } from '../worker/create.js';
+import { LogShipper } from '../worker/logs/shipper.js';
+import { issueKey } from '../api/auth/keys.js';
 import { installRuntime } from '../worker/runtime.js';
 import { freePort, startDevServer, type DevServer } from '../../temporal/dev-server.js';
 import { payloadDataConverter } from '../codec/data-converter.js';
@@ -106,6 +108,19 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
     });
     stops.push(() => api.close());
 
+    // The central worker ships its nodes' log lines to this API (a site key of its own), so the
+    // console and `sluice logs` show them, as a production worker does with SLUICE_LOG_KEY.
+    const logKey = (await issueKey(api.store, { name: 'sluice dev central worker logs', role: 'viewer', pipelines: null, expiresInMs: null, createdBy: 'sluice dev', site: CENTRAL })).key;
+    const shipper = await LogShipper.start({
+      apiUrl: api.url,
+      key: logKey,
+      site: CENTRAL,
+      dir: path.join(options.dataDir, 'log-buffer'),
+      maxBytes: config.SLUICE_LOG_BUFFER_SIZE,
+      logger: logger.child({ role: 'log-shipper' }),
+    });
+    stops.push(() => shipper.close());
+
     const connection = await NativeConnection.connect({ address: temporal.address });
     const drain = new AbortController();
     const dataConverter = payloadDataConverter(config.SLUICE_PAYLOAD_KEYS);
@@ -120,6 +135,7 @@ export async function startDev(options: DevOptions, logger: Logger): Promise<Dev
       logger: logger.child({ site: CENTRAL }),
       // Shares the API's store: the embedded database serves one connection only.
       metadata: api.store,
+      logShipper: shipper,
       // Notifications link to the run in this API.
       env: { ...process.env, SLUICE_PUBLIC_URL: process.env.SLUICE_PUBLIC_URL ?? api.url },
     });
