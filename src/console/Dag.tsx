@@ -64,9 +64,12 @@ export function Dag({ nodes, badges, selected, onSelect, label }: { nodes: SpecN
   const edges: Edge[] = nodes.flatMap((n) =>
     n.needs.filter((need) => ids.has(need)).map((need) => ({ id: `${need}->${n.id}`, source: need, target: n.id, markerEnd: { type: MarkerType.ArrowClosed }, focusable: false })),
   );
+  // A new shape (the spec arriving after the run's own node list) mounts a new view, fitted to it.
+  const shape = useMemo(() => nodes.map((n) => `${n.id}<${n.needs.join(',')}`).join(';'), [nodes]);
   return (
     <section className="dag" aria-label={label}>
       <ReactFlow
+        key={shape}
         nodes={flowNodes}
         edges={edges}
         fitView
