@@ -64,6 +64,15 @@ export const configSchema = z.object({
   /** OIDC: tokens from this issuer (discovery at <issuer>/.well-known/openid-configuration) for this audience. */
   SLUICE_OIDC_ISSUER: z.url().optional(),
   SLUICE_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /**
+   * The console's single sign-on: the client id of a public client registered at the OIDC issuer
+   * with redirect URI `<console address>/oidc/callback` (authorization code with PKCE). Unset: the
+   * console signs in with API keys only.
+   */
+  SLUICE_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
+  /** Only for an issuer that insists the console's client is confidential; sent by the API, never to the browser. */
+  SLUICE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  SLUICE_OIDC_SCOPES: z.string().min(1).max(500).default('openid profile email'),
   /** Claim whose values (a list or a space/comma-separated string) name the caller's Sluice roles. */
   SLUICE_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
   /** Browser origins allowed to call the API (comma-separated, e.g. https://console.acme.com); none by default. */

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { AppDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { docsRouter } from './routes/docs.js';
+import { consoleAuthRouter } from './routes/console-auth.js';
 import { methodNotAllowed, notFoundHandler, problemHandler } from './problem.js';
 import { auditTrail, authenticate, authorize, requestId } from './auth/middleware.js';
 import { corsFor, DEFAULT_WEB, noFormBodies, rateLimitPerCaller, securityHeaders } from './guards.js';
@@ -69,6 +70,8 @@ export function createApp(deps: AppDeps): express.Express {
   let openapi: Record<string, unknown> | undefined;
   const document = () => (openapi ??= openApiDocument(deps.catalog));
   app.use('/api/docs', docsRouter(document));
+  // The console's single sign-on: before authentication, since it is how a person gets a token.
+  app.use('/console-auth', consoleAuthRouter(deps.console?.oidc, web.ratePerMinute));
 
   // Everything else needs a principal, and every mutating or refused request is audited.
   // Accepted log batches are not audited (a worker sends one every second or so); refused ones are.

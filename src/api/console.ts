@@ -14,6 +14,16 @@ export interface ConsoleSettings {
   temporalUiUrl?: string | undefined;
   /** The Temporal namespace runs live in, for those links. */
   namespace: string;
+  /** Single sign-on for the console (routes/console-auth.ts); API keys only when unset. */
+  oidc?: ConsoleOidcSettings;
+}
+
+export interface ConsoleOidcSettings {
+  issuer: string;
+  audience: string | undefined;
+  clientId: string;
+  clientSecret?: string | undefined;
+  scopes: string;
 }
 
 export const CONSOLE_DIR = path.join(import.meta.dirname, '..', '..', 'dist', 'console');
@@ -39,7 +49,7 @@ const CSP = [
 ].join('; ');
 
 /** Not the console's: the API, the codec endpoint and the health check answer for themselves. */
-const NOT_CONSOLE = /^\/(api|codec|healthz)(\/|$)/;
+const NOT_CONSOLE = /^\/(api|codec|healthz|console-auth)(\/|$)/;
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -6,6 +6,7 @@ import type { Catalog } from '../dag/catalog.js';
 import { pipelineJsonSchema } from '../dag/json-schema.js';
 import { JSON_TYPES, YAML_TYPES } from './routes/pipelines.js';
 import { codecBody } from './routes/codec.js';
+import { oidcConfigResponse, oidcTokenBody, oidcTokenResponse } from './routes/console-auth.js';
 import * as s from './schemas.js';
 import * as logs from './log-schemas.js';
 
@@ -108,6 +109,7 @@ const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [St
 function tagOf(path: string): string {
   const segment = path.replace(/^\/api\/v1\//, '').split('/')[0] ?? '';
   if (path.startsWith('/codec/')) return 'codec';
+  if (path.startsWith('/console-auth/')) return 'service';
   if (segment === 'keys' || segment === 'audit') return 'access';
   if (segment === 'ingest') return 'logs';
   if (path.endsWith('/logs')) return 'logs';
@@ -124,7 +126,7 @@ const TAGS = [
   { name: 'logs', description: "Node log lines from every worker, central or site" },
   { name: 'access', description: 'API keys and the audit trail (admin)' },
   { name: 'codec', description: "The Temporal Web UI's codec server: decrypts payloads for people allowed to see them" },
-  { name: 'service', description: 'Health and this document' },
+  { name: 'service', description: "Health, this document, and the console's single sign-on" },
 ];
 
 /** Builds the document; the spec body schema comes from the catalog, so it lists every node type. */
@@ -186,6 +188,21 @@ export function openApiDocument(catalog: Catalog): Json {
       },
       '/api/v1/whoami': {
         get: { summary: 'Who the caller is: role and pipeline scope', responses: { '200': ok('the caller', out('Whoami', s.whoamiResponse)) } },
+      },
+      '/console-auth/oidc': {
+        get: {
+          summary: "The console's single sign-on: where to send a person to sign in (404 when not configured)",
+          security: [],
+          responses: { '200': ok('the issuer, its authorization endpoint and the console client', out('OidcConfig', oidcConfigResponse)), ...problems(404, 503) },
+        },
+      },
+      '/console-auth/oidc/token': {
+        post: {
+          summary: 'Redeem an authorization code (with its PKCE verifier) for a bearer token, at the issuer',
+          security: [],
+          requestBody: { required: true, content: json(jsonSchema(oidcTokenBody, 'input')) },
+          responses: { '200': ok('a bearer token for the API', out('OidcToken', oidcTokenResponse)), ...problems(404, 503) },
+        },
       },
       '/codec/decode': codec('decode'),
       '/codec/encode': codec('encode'),

@@ -114,7 +114,13 @@ export async function startApiFromConfig(
     const metrics = config.SLUICE_METRICS_PORT === undefined ? undefined : new ApiMetrics({ store, client, taskQueue: config.SLUICE_TASK_QUEUE });
     const metricsServer = metrics ? await serveMetrics(metrics.registry, config.SLUICE_METRICS_PORT!, config.SLUICE_METRICS_HOST, logger) : undefined;
     const server = await startApi(
-      { store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, ...(metrics ? { metrics } : {}), console: { namespace: config.TEMPORAL_NAMESPACE, temporalUiUrl: config.SLUICE_TEMPORAL_UI_URL }, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } },
+      { store, client, taskQueue: config.SLUICE_TASK_QUEUE, catalog, logger, auth, codec, ...(metrics ? { metrics } : {}), console: {
+          namespace: config.TEMPORAL_NAMESPACE,
+          temporalUiUrl: config.SLUICE_TEMPORAL_UI_URL,
+          ...(config.SLUICE_OIDC_ISSUER && config.SLUICE_OIDC_CLIENT_ID
+            ? { oidc: { issuer: config.SLUICE_OIDC_ISSUER, audience: config.SLUICE_OIDC_AUDIENCE, clientId: config.SLUICE_OIDC_CLIENT_ID, clientSecret: config.SLUICE_OIDC_CLIENT_SECRET, scopes: config.SLUICE_OIDC_SCOPES } }
+            : {}),
+        }, web: { corsOrigins: config.SLUICE_CORS_ORIGINS, ratePerMinute: config.SLUICE_RATE_LIMIT } },
       config.PORT,
       options.host,
     );

@@ -52,6 +52,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/console-auth/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The console's single sign-on: where to send a person to sign in (404 when not configured) */
+        get: operations["getConsoleAuthOidc"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console-auth/oidc/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Redeem an authorization code (with its PKCE verifier) for a bearer token, at the issuer */
+        post: operations["postConsoleAuthOidcToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/codec/decode": {
         parameters: {
             query?: never;
@@ -635,6 +669,21 @@ export interface components {
             role: "viewer" | "operator" | "author" | "admin";
             /** @description the pipeline globs the caller is limited to; null: every pipeline */
             pipelines: string[] | null;
+        };
+        OidcConfig: {
+            issuer: string;
+            /** @description where the console sends the person to sign in (the issuer's authorization_endpoint) */
+            authorizationEndpoint: string;
+            clientId: string;
+            scope: string;
+            /** @description sent as `audience` for issuers that take it (the API tokens must be issued for) */
+            audience: string | null;
+        };
+        OidcToken: {
+            /** @description a bearer token for the API */
+            accessToken: string;
+            /** @description seconds the token lives, when the issuer says */
+            expiresIn: number | null;
         };
         PipelineList: {
             pipelines: {
@@ -1348,6 +1397,239 @@ export interface operations {
             };
             /** @description too many requests from this caller (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleAuthOidc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the issuer, its authorization endpoint and the console client */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcConfig"];
+                };
+            };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or a worker did not answer in time; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postConsoleAuthOidcToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                    codeVerifier: string;
+                    /** Format: uri */
+                    redirectUri: string;
+                };
+            };
+        };
+        responses: {
+            /** @description a bearer token for the API */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcToken"];
+                };
+            };
+            /** @description bad request: the errors list each path that is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description not found (or not visible to this key) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:sluice:problem:invalid-spec",
+                     *       "title": "Invalid pipeline spec",
+                     *       "status": 422,
+                     *       "detail": "the pipeline spec has 1 error(s)",
+                     *       "errors": [
+                     *         {
+                     *           "path": "nodes[1].needs[0]",
+                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Temporal or a worker did not answer in time; try again */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
