@@ -11,34 +11,9 @@ import { type Diagnostic, forceLinting, linter, lintGutter } from '@codemirror/l
 import { hoverTooltip } from '@codemirror/view';
 import { handleRefresh, stateExtensions, updateSchema } from 'codemirror-json-schema';
 import { yamlCompletion, yamlSchemaHover, yamlSchemaLinter } from 'codemirror-json-schema/yaml';
-import { locatePath } from '../dag/locate.js';
 import { ApiProblem, messageOf, pipelineSchema, saveSpecYaml, styleNonce, type Saved } from './api.js';
+import { placeErrors, type PlacedError } from './placing.js';
 import { useSession } from './session.js';
-
-/** An error of the API's last answer, with where it is in the text as it was sent (null: not found). */
-export interface PlacedError {
-  path: string;
-  message: string;
-  from: number | null;
-  to: number | null;
-  line: number | null;
-}
-
-/** The API's errors, placed in the text they were about: a 422 by its path, a 400 by its `line:col`. */
-export function placeErrors(text: string, status: number, errors: { path: string; message: string }[]): PlacedError[] {
-  const doc = EditorState.create({ doc: text }).doc;
-  return errors.map((e) => {
-    const at = /^(\d+):(\d+): /.exec(e.message);
-    if (status === 400 && at) {
-      const lineNo = Math.min(Number(at[1]), doc.lines);
-      const line = doc.line(lineNo);
-      const from = Math.min(line.from + Number(at[2]) - 1, line.to);
-      return { path: e.path, message: e.message.slice(at[0].length), from, to: Math.max(from, line.to), line: lineNo };
-    }
-    const span = e.path && e.path !== 'body' && e.path !== '(root)' ? locatePath(text, e.path) : null;
-    return span ? { path: e.path, message: e.message, from: span.from, to: span.to, line: span.line } : { path: e.path, message: e.message, from: null, to: null, line: null };
-  });
-}
 
 // The API's diagnostics live in the editor's state (mapped through edits until the next save) and are
 // one lint source beside the schema's, so neither replaces the other.

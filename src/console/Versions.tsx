@@ -2,28 +2,14 @@
 // ?version=N) and a line diff of two of them, as YAML. Added and removed lines are marked with
 // + and −, <ins>/<del> and words for screen readers, never by colour alone.
 import { useMemo, useState } from 'react';
-import { diffLines } from 'diff';
 import { stringify } from 'yaml';
 import { unwrap } from './api.js';
+import { lineDiff } from './placing.js';
 import { useLoad } from './session.js';
 import { ErrorNote, fmtTime, Loading } from './ui.js';
 
 /** How many of the newest versions get their registration time fetched. */
 const TIMED = 10;
-
-export interface DiffLine {
-  kind: 'added' | 'removed' | 'same';
-  text: string;
-}
-
-/** The lines of `before` and `after`, each marked added, removed or the same. */
-export function lineDiff(before: string, after: string): DiffLine[] {
-  return diffLines(before, after).flatMap((part) => {
-    const kind = part.added ? 'added' : part.removed ? 'removed' : 'same';
-    const lines = part.value.replace(/\n$/, '').split('\n');
-    return lines.map((text) => ({ kind, text }) as DiffLine);
-  });
-}
 
 function Diff({ name, from, to }: { name: string; from: number; to: number }) {
   const texts = useLoad(
