@@ -213,6 +213,7 @@ test('a viewer key sees pipelines and runs but gets no run or pause buttons', { 
   const viewer = await api.makeKey('viewer');
   browser ??= await openBrowser();
   const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 900 });
   const errors: string[] = [];
   page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
   await signIn(page, viewer);
