@@ -1,7 +1,7 @@
 // Builds the console (src/console, a React app) into dist/console with esbuild: assets/main.js,
 // assets/console.css and index.html, which the API serves at `/`. `--if-stale` builds only when a
-// source (the console, the typed API client, the lockfile, this script) is newer than the last
-// build; scripts/ensure-deps.mjs runs it that way before `npm run demo` and `npm test`.
+// source (the console, the typed API client, src/dag/locate.ts, the lockfile, this script) is newer
+// than the last build; scripts/ensure-deps.mjs runs it that way before `npm run demo` and `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,8 @@ const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src', 'console');
 export const CONSOLE_OUT = path.join(ROOT, 'dist', 'console');
 const STAMP = path.join(CONSOLE_OUT, '.built');
-const INPUTS = [SRC, path.join(ROOT, 'src', 'api', 'client'), path.join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url)];
+// src/dag/locate.ts is bundled too: the spec editor places the API's errors with it.
+const INPUTS = [SRC, path.join(ROOT, 'src', 'api', 'client'), path.join(ROOT, 'src', 'dag', 'locate.ts'), path.join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url)];
 
 function newestMtime(p: string): number {
   const st = fs.statSync(p);
