@@ -1,16 +1,18 @@
 // Builds the console (src/console, a React app) into dist/console with esbuild: assets/main.js,
 // assets/console.css and index.html, which the API serves at `/`. `--if-stale` builds only when a
-// source (the console, the typed API client, the lockfile, this script) is newer than the last
-// build; scripts/ensure-deps.mjs runs it that way before `npm run demo` and `npm test`.
+// source (the console, the typed API client, src/dag/locate.ts, the lockfile, this script) is newer
+// than the last build; scripts/ensure-deps.mjs runs it that way before `npm run demo` and `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(ROOT, 'src', 'console');
 export const CONSOLE_OUT = path.join(ROOT, 'dist', 'console');
 const STAMP = path.join(CONSOLE_OUT, '.built');
-const INPUTS = [SRC, path.join(ROOT, 'src', 'api', 'client'), path.join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url)];
+// src/dag/locate.ts is bundled too: the spec editor places the API's errors with it.
+const INPUTS = [SRC, path.join(ROOT, 'src', 'api', 'client'), path.join(ROOT, 'src', 'dag', 'locate.ts'), path.join(ROOT, 'package-lock.json'), fileURLToPath(import.meta.url)];
 
 function newestMtime(p: string): number {
   const st = fs.statSync(p);
@@ -24,6 +26,21 @@ export function consoleIsStale(): boolean {
   const built = fs.statSync(STAMP).mtimeMs;
   return INPUTS.some((p) => fs.existsSync(p) && newestMtime(p) > built);
 }
+
+/**
+ * codemirror-json-schema renders its hover, completion and lint texts as Markdown with markdown-it
+ * and shiki; shiki starts a WebAssembly highlighter as the module loads, which the console's CSP
+ * (no 'wasm-unsafe-eval') refuses, and it would add megabytes. Its one Markdown module is swapped
+ * for src/console/markdown.ts (escaped text, `code` spans), so neither is bundled.
+ */
+const plainMarkdown: Plugin = {
+  name: 'sluice-plain-markdown',
+  setup(b) {
+    b.onResolve({ filter: /\/utils\/markdown(\.js)?$/ }, (args) =>
+      args.importer.includes(`${path.sep}codemirror-json-schema${path.sep}`) ? { path: path.join(SRC, 'markdown.ts') } : undefined,
+    );
+  },
+};
 
 /** Bundles the console (minified, with source maps); throws with esbuild's messages when it does not compile. */
 export async function buildConsole(): Promise<void> {
@@ -45,6 +62,7 @@ export async function buildConsole(): Promise<void> {
     legalComments: 'linked',
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
+    plugins: [plainMarkdown],
   });
   fs.copyFileSync(path.join(SRC, 'index.html'), path.join(tmp, 'index.html'));
   fs.writeFileSync(path.join(tmp, '.built'), `${new Date().toISOString()}\n`);

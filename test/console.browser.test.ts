@@ -151,7 +151,12 @@ test('sign in, start a run from the params form, watch rows move, pause and resu
   assert.equal(await page.getByLabel(/^region/).inputValue(), 'eu', 'the param is prefilled with its default');
   await page.getByLabel(/^region/).fill('us-west');
   await page.getByLabel(/^batch/).fill('7');
-  await page.screenshot({ path: path.join(SHOTS, 'pipeline.png'), fullPage: true });
+  // The whole page, at a viewport that tall (a fullPage capture resizes under CodeMirror, whose
+  // gutter is measured a frame later).
+  await page.setViewportSize({ width: 1280, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+  await new Promise((r) => setTimeout(r, 300));
+  await page.screenshot({ path: path.join(SHOTS, 'pipeline.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByRole('button', { name: 'Start run' }).click();
   await page.waitForURL('**/runs/**');
   const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
@@ -213,6 +218,7 @@ test('a viewer key sees pipelines and runs but gets no run or pause buttons', { 
   const viewer = await api.makeKey('viewer');
   browser ??= await openBrowser();
   const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 900 });
   const errors: string[] = [];
   page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
   await signIn(page, viewer);

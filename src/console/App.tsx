@@ -2,6 +2,7 @@
 // with the caller's role and sign-out, and the page for the address.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { ApiProblem, forgetKey, messageOf, storedKey, storeKey } from './api.js';
+import { NewPipelinePage } from './NewPipelinePage.js';
 import { PipelinePage } from './PipelinePage.js';
 import { PipelinesPage } from './PipelinesPage.js';
 import { Link, useLocation, type Location } from './router.js';
@@ -69,6 +70,8 @@ function Page({ loc }: { loc: Location }) {
   });
   if (parts.length === 0) return <PipelinesPage />;
   if (parts[0] === 'pipelines' && parts.length === 1) return <PipelinesPage />;
+  // Not under /pipelines/: `new` is a valid pipeline name.
+  if (parts[0] === 'new' && parts.length === 1) return <NewPipelinePage />;
   if (parts[0] === 'pipelines' && parts.length === 2) return <PipelinePage key={parts[1]} name={parts[1]!} />;
   if (parts[0] === 'runs' && parts.length === 1) return <RunsPage loc={loc} />;
   if (parts[0] === 'runs' && parts.length === 2) return <RunPage key={parts[1]} runId={parts[1]!} />;

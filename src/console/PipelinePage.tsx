@@ -1,14 +1,17 @@
-// One pipeline: its DAG, its spec as YAML, the run form from its params, and its latest runs.
+// One pipeline: its DAG, the run form from its params, its latest runs, its schedules, its spec in
+// the editor (saving registers a new version), and its versions with a diff of two.
 import { useMemo } from 'react';
 import { stringify } from 'yaml';
 import { unwrap } from './api.js';
 import { Dag } from './Dag.js';
 import { ParamsForm } from './ParamsForm.js';
-import { Link, runHref } from './router.js';
+import { Link, navigate, pipelineHref, runHref } from './router.js';
+import { PipelineSchedules } from './Schedules.js';
 import { useLoad } from './session.js';
 import { specDescription, specNodes, specParams } from './spec.js';
 import { ErrorNote, fmtTime, Loading, Status } from './ui.js';
-import { YamlView } from './YamlView.js';
+import { SpecEditor } from './SpecEditor.js';
+import { Versions } from './Versions.js';
 
 export function PipelinePage({ name }: { name: string }) {
   const pipeline = useLoad(async (client) => unwrap(await client.GET('/api/v1/pipelines/{name}', { params: { path: { name } } })), [name]);
@@ -51,8 +54,16 @@ export function PipelinePage({ name }: { name: string }) {
               </p>
             </section>
           </div>
+          <PipelineSchedules name={name} />
           <h2>Spec</h2>
-          <YamlView text={yamlText} label={`spec of ${name} (YAML, read-only)`} />
+          <SpecEditor
+            key={name}
+            initialText={yamlText}
+            label={`spec of ${name} (YAML)`}
+            resetText={{ text: yamlText, label: `version ${pipeline.data.version}` }}
+            onSaved={(saved) => (saved.name === name ? pipeline.reload() : navigate(pipelineHref(saved.name)))}
+          />
+          <Versions key={pipeline.data.versions.join(',')} name={name} versions={pipeline.data.versions} />
         </>
       )}
     </>

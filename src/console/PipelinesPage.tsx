@@ -1,9 +1,10 @@
 // Pipelines: every pipeline the key may see, searchable by name and description, with its latest
-// version and the outcomes of its last runs at a glance.
+// version, its schedules and the outcomes of its last runs at a glance.
 import { useState } from 'react';
 import { unwrap, type Schemas } from './api.js';
 import { Link, pipelineHref, runHref } from './router.js';
-import { useLoad } from './session.js';
+import { SchedulesGlance, useSchedulesByPipeline } from './Schedules.js';
+import { useLoad, useSession } from './session.js';
 import { ErrorNote, fmtTime, Loading } from './ui.js';
 
 const LAST_RUNS = 5;
@@ -30,7 +31,9 @@ function LastRuns({ name }: { name: string }) {
 
 export function PipelinesPage() {
   const [search, setSearch] = useState('');
+  const session = useSession();
   const list = useLoad(async (client) => unwrap(await client.GET('/api/v1/pipelines')).pipelines, []);
+  const schedules = useSchedulesByPipeline();
   const words = search.trim().toLowerCase();
   const shown: Schemas['PipelineList']['pipelines'] = (list.data ?? []).filter((p) => !words || p.name.includes(words) || (p.description ?? '').toLowerCase().includes(words));
   return (
@@ -40,6 +43,11 @@ export function PipelinesPage() {
         <label>
           Search <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="name or description" />
         </label>
+        {session.can('author') ? (
+          <Link href="/new">New pipeline</Link>
+        ) : (
+          <span className="muted small">New pipelines need the author role.</span>
+        )}
         {list.data && (
           <span className="muted">
             {shown.length} of {list.data.length}
@@ -56,6 +64,7 @@ export function PipelinesPage() {
               <th scope="col">Pipeline</th>
               <th scope="col">Latest version</th>
               <th scope="col">Updated</th>
+              <th scope="col">Schedules</th>
               <th scope="col">Last runs (newest first)</th>
             </tr>
           </thead>
@@ -68,6 +77,7 @@ export function PipelinesPage() {
                 </td>
                 <td>v{p.latestVersion}</td>
                 <td>{fmtTime(p.updatedAt)}</td>
+                <td>{schedules.error ? <span className="muted">unavailable</span> : schedules.data ? <SchedulesGlance schedules={schedules.data.by.get(p.name)} /> : <span className="muted">…</span>}</td>
                 <td>
                   <LastRuns name={p.name} />
                 </td>

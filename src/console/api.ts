@@ -113,3 +113,54 @@ export async function followLogs(key: string, runId: string, node: string | null
     }
   }
 }
+
+export type PipelineSpec = Schemas['PipelineSpec'];
+export type Schedule = Schemas['Schedule'];
+
+export interface Saved {
+  /** 201: a new version; 200: the same spec as the latest version, nothing registered. */
+  created: boolean;
+  name: string;
+  version: number;
+}
+
+/**
+ * Registers a spec from its YAML text (POST /pipelines as application/yaml), so the API parses
+ * exactly what was typed and its 400s name lines of it. A refusal throws an ApiProblem with the
+ * API's errors (422: `{ path, message }` for each).
+ */
+export async function saveSpecYaml(client: SluiceClient, text: string): Promise<Saved> {
+  const answer = await client.POST('/api/v1/pipelines', {
+    // The document gives every media type of this body the PipelineSpec schema; the YAML text is
+    // sent as it is by the serializer below.
+    body: text as unknown as PipelineSpec,
+    bodySerializer: (body) => body as unknown as string,
+    headers: { 'content-type': 'application/yaml' },
+  });
+  const data = unwrap(answer);
+  return { created: answer.response.status === 201, name: data.name, version: data.version };
+}
+
+let schemaOnce: Promise<Record<string, unknown>> | undefined;
+
+/**
+ * The pipeline JSON Schema of this API: `components.schemas.PipelineSpec` of its OpenAPI document
+ * (GET /api/docs/openapi.json, which needs no key), so it lists exactly the node types this server's
+ * catalog has. Its `$ref`s point into `components.schemas`, which is kept beside it. Once a page.
+ */
+export function pipelineSchema(): Promise<Record<string, unknown>> {
+  schemaOnce ??= fetch('/api/docs/openapi.json', { headers: { accept: 'application/json' } })
+    .then(async (res) => {
+      if (!res.ok) throw new ApiProblem(res.status, `the OpenAPI document: ${res.status} ${res.statusText}`);
+      const doc = (await res.json()) as { components?: { schemas?: Record<string, Record<string, unknown>> } };
+      const schemas = doc.components?.schemas ?? {};
+      const spec = schemas.PipelineSpec;
+      if (!spec) throw new Error('the OpenAPI document has no PipelineSpec schema');
+      return { ...spec, components: { schemas } };
+    })
+    .catch((err: unknown) => {
+      schemaOnce = undefined;
+      throw err;
+    });
+  return schemaOnce;
+}
