@@ -47,15 +47,16 @@ export const noFormBodies: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** Per caller (key id, OIDC subject, or the address when anonymous), after authentication. */
-export function rateLimitPerCaller(perMinute: number): RequestHandler {
+/** Per caller (key id, OIDC subject, or the address when anonymous), after authentication; or per address. */
+export function rateLimitPerCaller(perMinute: number, by: 'principal' | 'address' = 'principal'): RequestHandler {
   if (perMinute <= 0) return (_req, _res, next) => next();
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req, res) => principalOf(res).id ?? `anonymous ${req.socket.remoteAddress ?? ''}`,
+    // `address`: for routes reached before authentication (the console's sign-on).
+    keyGenerator: (req, res) => (by === 'principal' ? principalOf(res).id : null) ?? `anonymous ${req.socket.remoteAddress ?? ''}`,
     validate: { keyGeneratorIpFallback: false },
     handler: (req, res, next) => {
       const reset = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;

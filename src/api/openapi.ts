@@ -191,9 +191,9 @@ export function openApiDocument(catalog: Catalog): Json {
       },
       '/console-auth/oidc': {
         get: {
-          summary: "The console's single sign-on: where to send a person to sign in (404 when not configured)",
+          summary: "The console's single sign-on: whether there is one, and where to send a person to sign in",
           security: [],
-          responses: { '200': ok('the issuer, its authorization endpoint and the console client', out('OidcConfig', oidcConfigResponse)), ...problems(404, 503) },
+          responses: { '200': ok('the issuer, its authorization endpoint and the console client (or enabled: false)', out('OidcConfig', oidcConfigResponse)), ...problems(503) },
         },
       },
       '/console-auth/oidc/token': {

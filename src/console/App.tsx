@@ -1,16 +1,17 @@
 // The console's shell: sign-in with an API key (kept in sessionStorage for this tab), the header
 // with the caller's role and sign-out, and the page for the address.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { ApiProblem, forgetKey, messageOf, storedKey, storeKey } from './api.js';
+import { ApiProblem, clientFor, forgetKey, messageOf, storedKey, storeKey } from './api.js';
+import { CALLBACK_PATH, finishSignOn, oidcConfig, startSignOn, type OidcConfig } from './oidc.js';
 import { NewPipelinePage } from './NewPipelinePage.js';
 import { PipelinePage } from './PipelinePage.js';
 import { PipelinesPage } from './PipelinesPage.js';
-import { Link, useLocation, type Location } from './router.js';
+import { Link, navigate, useLocation, type Location } from './router.js';
 import { RunPage } from './RunPage.js';
 import { RunsPage } from './RunsPage.js';
 import { checkKey, SessionContext, type Session } from './session.js';
 
-function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn(s: Awaited<ReturnType<typeof checkKey>>): void }) {
+function SignIn({ notice, onSignedIn, oidc }: { notice: string | null; onSignedIn(s: Awaited<ReturnType<typeof checkKey>>): void; oidc: OidcConfig | null | undefined }) {
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -52,6 +53,14 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn(s: A
           </p>
         )}
       </form>
+      {oidc && (
+        <p>
+          <button type="button" className="secondary" onClick={() => void startSignOn(oidc, location.pathname === CALLBACK_PATH ? '/' : location.pathname + location.search).catch((err: unknown) => setProblem(`Could not start single sign-on: ${messageOf(err)}`))}>
+            Sign in with single sign-on
+          </button>{' '}
+          <span className="muted small">({new URL(oidc.issuer).host})</span>
+        </p>
+      )}
       <p className="muted small">
         A key from <code>sluice keys create</code>, or the one <code>npm run demo</code> and <code>sluice dev</code> print. It stays in this tab only (sessionStorage) and is sent
         to this API alone.
@@ -108,11 +117,37 @@ export function App() {
       .finally(() => setChecking(false));
   }, []);
 
+  // Single sign-on, when the API offers it; and the page the issuer sends the person back to.
+  const [oidc, setOidc] = useState<OidcConfig | null | undefined>(undefined);
+  useEffect(() => {
+    oidcConfig(clientFor('')).then(setOidc, () => setOidc(null));
+  }, []);
+  const returning = loc.path === CALLBACK_PATH;
+  useEffect(() => {
+    if (!returning) return;
+    finishSignOn(clientFor(''), loc.query)
+      .then(async ({ token, returnTo }) => {
+        const s = await checkKey(token);
+        storeKey(token);
+        setNotice(null);
+        setSession(s);
+        navigate(returnTo, { replace: true });
+      })
+      .catch((err: unknown) => {
+        setNotice(`Single sign-on failed: ${messageOf(err)}`);
+        navigate('/', { replace: true });
+      });
+    // Once per return from the issuer.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [returning]);
+
   const value = useMemo<Session | null>(() => (session ? { ...session, signOut } : null), [session, signOut]);
+  if (returning) return <p className="muted">Signing you in…</p>;
   if (checking) return <p className="muted">Checking your key…</p>;
   if (!value)
     return (
       <SignIn
+        oidc={oidc}
         notice={notice}
         onSignedIn={(s) => {
           storeKey(s.key);

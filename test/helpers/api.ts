@@ -12,6 +12,7 @@ import type { Role, Store } from '../../src/store/types.js';
 import type { AuthSettings } from '../../src/api/auth/middleware.js';
 import type { WebSettings } from '../../src/api/guards.js';
 import type { CodecSettings } from '../../src/api/deps.js';
+import type { ConsoleSettings } from '../../src/api/console.js';
 import { issueKey } from '../../src/api/auth/keys.js';
 import { waitFor } from './env.js';
 import { ApiConformance } from './openapi-conformance.js';
@@ -39,7 +40,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings; codec?: CodecSettings; metrics?: ApiMetrics; port?: number }): Promise<TestApi> {
+export async function startTestApi(deps: { store: Store; client: Client; taskQueue: string; catalog?: Catalog; auth?: AuthSettings; web?: WebSettings; codec?: CodecSettings; metrics?: ApiMetrics; console?: ConsoleSettings; port?: number }): Promise<TestApi> {
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent', 'sluice-api-test');
   const auth: AuthSettings = deps.auth ?? { mode: 'on', oidc: null };
   const { port = 0, ...appDeps } = deps;

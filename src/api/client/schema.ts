@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The console's single sign-on: where to send a person to sign in (404 when not configured) */
+        /** The console's single sign-on: whether there is one, and where to send a person to sign in */
         get: operations["getConsoleAuthOidc"];
         put?: never;
         post?: never;
@@ -671,6 +671,14 @@ export interface components {
             pipelines: string[] | null;
         };
         OidcConfig: {
+            /**
+             * @description no single sign-on here: sign in with an API key
+             * @constant
+             */
+            enabled: false;
+        } | {
+            /** @constant */
+            enabled: true;
             issuer: string;
             /** @description where the console sends the person to sign in (the issuer's authorization_endpoint) */
             authorizationEndpoint: string;
@@ -1429,7 +1437,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the issuer, its authorization endpoint and the console client */
+            /** @description the issuer, its authorization endpoint and the console client (or enabled: false) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1440,29 +1448,6 @@ export interface operations {
             };
             /** @description bad request: the errors list each path that is wrong */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "urn:sluice:problem:invalid-spec",
-                     *       "title": "Invalid pipeline spec",
-                     *       "status": 422,
-                     *       "detail": "the pipeline spec has 1 error(s)",
-                     *       "errors": [
-                     *         {
-                     *           "path": "nodes[1].needs[0]",
-                     *           "message": "unknown node \"extarct\"; did you mean \"extract\"?"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description not found (or not visible to this key) */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,13 +13,17 @@ import { methodNotAllowed } from '../problem.js';
 import { rateLimitPerCaller } from '../guards.js';
 import { optionalJsonBody } from '../body.js';
 
-export const oidcConfigResponse = z.object({
+export const oidcConfigResponse = z.union([
+  z.object({ enabled: z.literal(false).describe('no single sign-on here: sign in with an API key') }),
+  z.object({
+  enabled: z.literal(true),
   issuer: z.string(),
   authorizationEndpoint: z.string().describe("where the console sends the person to sign in (the issuer's authorization_endpoint)"),
   clientId: z.string(),
   scope: z.string(),
   audience: z.string().nullable().describe('sent as `audience` for issuers that take it (the API tokens must be issued for)'),
-});
+  }),
+]);
 
 export const oidcTokenBody = z.strictObject({
   code: z.string().min(1).max(4096),
@@ -74,12 +78,14 @@ export function consoleAuthRouter(settings: ConsoleOidcSettings | undefined, rat
     if (!settings) throw new NotFoundError('single sign-on is not configured on this API (SLUICE_OIDC_ISSUER and SLUICE_OIDC_CLIENT_ID): sign in with an API key');
     next();
   };
-  router.use(rateLimitPerCaller(ratePerMinute));
+  router.use(rateLimitPerCaller(ratePerMinute, 'address'));
   router
     .route('/oidc')
-    .get(configured, async (_req, res) => {
+    .get(async (_req, res) => {
+      // Asked by every sign-in page: "not configured" is an answer, not an error.
+      if (!settings) return void res.json({ enabled: false } satisfies z.infer<typeof oidcConfigResponse>);
       const { authorization_endpoint } = await endpoints();
-      const body: z.infer<typeof oidcConfigResponse> = { issuer: settings!.issuer, authorizationEndpoint: authorization_endpoint, clientId: settings!.clientId, scope: settings!.scopes, audience: settings!.audience ?? null };
+      const body: z.infer<typeof oidcConfigResponse> = { enabled: true, issuer: settings!.issuer, authorizationEndpoint: authorization_endpoint, clientId: settings!.clientId, scope: settings!.scopes, audience: settings!.audience ?? null };
       res.json(body);
     })
     .all(methodNotAllowed('GET'));
