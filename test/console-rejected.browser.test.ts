@@ -8,6 +8,7 @@ import { createStore } from '../src/store/store.js';
 import type { Store } from '../src/store/types.js';
 import { ensureConsoleBuilt } from '../scripts/build-console.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
+import { rejectingPipeline } from './helpers/pipelines.js';
 import { chromiumPath, openBrowser, type TestBrowser } from './helpers/browser.js';
 import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
@@ -44,22 +45,7 @@ after(async () => {
   await env?.close();
 });
 
-/** 50 rows, every tenth with status 'bad' (5 bad records), checked by transform.validate on `where`. */
-function pipeline(name: string, where?: string) {
-  const at = where ? { site: where } : {};
-  return {
-    name,
-    nodes: [
-      {
-        id: 'extract',
-        type: 'postgres.read',
-        ...at,
-        config: { connection: { $secret: 'REJ_DB' }, query: `select g as id, case when g % 10 = 0 then 'bad' else 'ok' end as status from generate_series(1, 50) g order by g`, batchSize: 20 },
-      },
-      { id: 'check', type: 'transform.validate', needs: ['extract'], ...at, maxBadRecords: 10, config: { fields: { id: { type: 'int', required: true }, status: { enum: ['ok'] } } } },
-    ],
-  };
-}
+const pipeline = (name: string, site?: string) => rejectingPipeline(name, { rows: 50, batch: 20, maxBad: 10, site });
 
 async function completedRun(name: string, where?: string): Promise<string> {
   const runId = await api.startPipelineRun(pipeline(name, where));

@@ -10,6 +10,7 @@ import type { Store } from '../src/store/types.js';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
+import { rejectingPipeline } from './helpers/pipelines.js';
 
 const SLUICE = path.join(import.meta.dirname, '..', 'bin', 'sluice.js');
 let env: TemporalTestEnv;
@@ -52,26 +53,7 @@ after(async () => {
   await env?.close();
 });
 
-/** extract (100 rows, 20 a batch) -> check (transform.validate: status must be ok), on `where` (a site, or central). */
-function pipeline(name: string, where?: string) {
-  const at = where ? { site: where } : {};
-  return {
-    name,
-    nodes: [
-      {
-        id: 'extract',
-        type: 'postgres.read',
-        ...at,
-        config: {
-          connection: { $secret: 'REJ_DB' },
-          query: `select g as id, case when g % 10 = 0 then 'bad' else 'ok' end as status from generate_series(1, ${ROWS}) g order by g`,
-          batchSize: BATCH,
-        },
-      },
-      { id: 'check', type: 'transform.validate', needs: ['extract'], ...at, maxBadRecords: 50, config: { fields: { id: { type: 'int', required: true }, status: { enum: ['ok'] } } } },
-    ],
-  };
-}
+const pipeline = (name: string, site?: string) => rejectingPipeline(name, { rows: ROWS, batch: BATCH, maxBad: 50, site });
 
 async function completedRun(name: string, where?: string, client: TestApi = api): Promise<string> {
   const runId = await client.startPipelineRun(pipeline(name, where));

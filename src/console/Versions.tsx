@@ -86,30 +86,27 @@ export function Versions({ name, versions }: { name: string; versions: number[] 
       ) : (
         <>
           <div className="toolbar">
-            <label>
-              Compare version{' '}
-              <select value={from} onChange={(e) => setFrom(Number(e.target.value))}>
-                {newestFirst.map((v) => (
-                  <option key={v} value={v}>
-                    v{v}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              with version{' '}
-              <select value={to} onChange={(e) => setTo(Number(e.target.value))}>
-                {newestFirst.map((v) => (
-                  <option key={v} value={v}>
-                    v{v}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <VersionSelect label="Compare version" versions={newestFirst} value={from} onChange={setFrom} />
+            <VersionSelect label="with version" versions={newestFirst} value={to} onChange={setTo} />
           </div>
           <Diff name={name} from={from} to={to} />
         </>
       )}
     </section>
+  );
+}
+
+function VersionSelect({ label, versions, value, onChange }: { label: string; versions: number[]; value: number; onChange(v: number): void }) {
+  return (
+    <label>
+      {label}{' '}
+      <select value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {versions.map((v) => (
+          <option key={v} value={v}>
+            v{v}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -110,3 +110,28 @@ export const rowsCatalog = makeCatalog([
   ...testCatalog.values(),
   { type: 'test.rows', description: 'heartbeats growing row counts', config: z.object({}), consumesDataset: false, producesDataset: false },
 ]);
+
+/**
+ * extract (`rows` rows, `batch` a batch, from the database in secret REJ_DB) -> check
+ * (transform.validate: status must be ok, tolerating `maxBad`), both on `site` when given: every
+ * tenth row is bad, so the check rejects rows/10 records.
+ */
+export function rejectingPipeline(name: string, opts: { rows: number; batch: number; maxBad: number; site?: string | undefined }) {
+  const at = opts.site ? { site: opts.site } : {};
+  return {
+    name,
+    nodes: [
+      {
+        id: 'extract',
+        type: 'postgres.read',
+        ...at,
+        config: {
+          connection: { $secret: 'REJ_DB' },
+          query: `select g as id, case when g % 10 = 0 then 'bad' else 'ok' end as status from generate_series(1, ${opts.rows}) g order by g`,
+          batchSize: opts.batch,
+        },
+      },
+      { id: 'check', type: 'transform.validate', needs: ['extract'], ...at, maxBadRecords: opts.maxBad, config: { fields: { id: { type: 'int', required: true }, status: { enum: ['ok'] } } } },
+    ],
+  };
+}
