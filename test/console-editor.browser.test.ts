@@ -13,7 +13,7 @@ import { createStore } from '../src/store/store.js';
 import type { Store } from '../src/store/types.js';
 import { ensureConsoleBuilt } from '../scripts/build-console.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
-import { chromiumPath, openBrowser, type TestBrowser } from './helpers/browser.js';
+import { chromiumPath, openBrowser, signInToConsole, type TestBrowser } from './helpers/browser.js';
 import { createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 
 const SHOTS = path.join(import.meta.dirname, '..', 'docs', 'console');
@@ -64,12 +64,7 @@ const markedLines = (page: Page) =>
     return [...new Set([...root.querySelectorAll('.cm-server-error')].map((m) => lines.indexOf(m.closest('.cm-line')!) + 1))].sort((a, b) => a - b);
   });
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${api.url}/`);
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
+const signIn = (page: Page, key: string): Promise<void> => signInToConsole(page, api.url, key);
 
 async function setText(page: Page, text: string): Promise<void> {
   // As a paste of the whole text over a selection of all: CodeMirror takes the clipboard's text.

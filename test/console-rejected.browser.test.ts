@@ -9,7 +9,7 @@ import type { Store } from '../src/store/types.js';
 import { ensureConsoleBuilt } from '../scripts/build-console.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
 import { rejectingPipeline } from './helpers/pipelines.js';
-import { chromiumPath, openBrowser, type TestBrowser } from './helpers/browser.js';
+import { chromiumPath, openBrowser, signInToConsole, type TestBrowser } from './helpers/browser.js';
 import { createTestDatabase, temporalEnv, uniqueName, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 
@@ -68,10 +68,7 @@ test('the run page shows a central node\'s rejected records with their reasons, 
   const errors: string[] = [];
   page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${api.url}/`);
-  await page.getByLabel('API key').fill(await api.makeKey('viewer'));
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInToConsole(page, api.url, await api.makeKey('viewer'));
 
   await openNode(page, centralRun, 'check');
   const panel = page.getByRole('region', { name: 'rejected records of check' });

@@ -18,7 +18,7 @@ import { LogShipper } from '../src/worker/logs/shipper.js';
 import type { RunInput } from '../src/workflows/messages.js';
 import { ensureConsoleBuilt } from '../scripts/build-console.js';
 import { startTestApi, type TestApi } from './helpers/api.js';
-import { chromiumPath, openBrowser, type TestBrowser } from './helpers/browser.js';
+import { chromiumPath, openBrowser, signInToConsole, type TestBrowser } from './helpers/browser.js';
 import { createSlowFilter, createTestDatabase, temporalEnv, uniqueName, waitFor, type TemporalTestEnv, type TestDatabase } from './helpers/env.js';
 import { startWorker, type RunningWorker } from './helpers/worker.js';
 
@@ -90,12 +90,7 @@ const spec = {
 const nodeRow = (page: Page, node: string) => page.locator(`tr[data-node="${node}"]`);
 const rowsIn = async (page: Page, node: string) => Number(((await nodeRow(page, node).locator('td.num').first().textContent()) ?? '').replace(/,/g, ''));
 
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.goto(`${api.url}/`);
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
+const signIn = (page: Page, key: string): Promise<void> => signInToConsole(page, api.url, key);
 
 test('sign in, start a run from the params form, watch rows move, pause and resume it, read its logs, with no console error', { timeout: 240_000 }, async () => {
   assert.equal((await api.call('POST', '/api/v1/pipelines', spec)).status, 201);
