@@ -30,7 +30,8 @@ export class ApiConformance {
         method,
         template,
         // Path parameters match one segment; literal segments win over a parameter (`/runs/x/logs` is not `/runs/{runId}`).
-        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+        // Express routes without strict routing: a trailing slash reaches the same route.
+        pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
         op: item[method],
       })),
     );
